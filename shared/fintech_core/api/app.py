@@ -1,0 +1,67 @@
+"""The FastAPI application for a composed set of phases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from fintech_core.api import errors
+from fintech_core.api.routes import drill, health, naive
+
+if TYPE_CHECKING:
+    from fintech_core.bootstrap import Container
+
+log = logging.getLogger("fintech_core.api")
+
+DESCRIPTION = """\
+A teaching fintech core. Money is integer minor units. Requests that move money need an
+`Idempotency-Key`. Every error is `application/problem+json` (RFC 9457) with a stable `code`.
+"""
+
+
+async def _reap_forever(container: Container) -> None:
+    """Delete idempotency keys older than the retention window, on a timer. Losing a run is
+    harmless: the next one deletes the same rows."""
+    while True:
+        await asyncio.sleep(container.settings.reaper_interval_seconds)
+        try:
+            deleted = await container.reap_keys()
+            if deleted:
+                log.info("reaped %d idempotency keys", deleted)
+        except Exception:
+            log.exception("idempotency key reaper failed; will retry")
+
+
+def build_app(container: Container) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await container.open()
+        reaper = asyncio.create_task(_reap_forever(container))
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            await container.close()
+
+    composition = container.composition
+    app = FastAPI(
+        title="Fintech Core Lab",
+        version=f"phase-{composition.number}",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    errors.install(app)
+    app.include_router(health.router())
+    for make_router in composition.routers:
+        app.include_router(make_router())
+    if container.settings.naive_baseline:
+        app.include_router(naive.router())
+    if container.settings.drill_mode:
+        app.include_router(drill.router())
+    return app

@@ -1,0 +1,36 @@
+"""Request-scoped dependencies: the container, the caller, the Idempotency-Key header."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Header, Request
+
+if TYPE_CHECKING:
+    from fintech_core.bootstrap import Container
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated["Container", Depends(get_container)]
+
+# Phase 0 has no authentication: the caller names itself, and keys are scoped to that name.
+# Phase 4 replaces this with the subject of a verified JWT.
+Principal = Annotated[str, Header(
+    alias="X-Client-Id", pattern=r"^[A-Za-z0-9._-]{1,64}$",
+    description="Who is calling (phase 0 has no auth yet). Idempotency keys are scoped to it.",
+)]
+DEFAULT_PRINCIPAL = "anonymous"
+
+IdempotencyKey = Annotated[str, Header(
+    alias="Idempotency-Key", max_length=300,
+    description="Required on requests that move money. Mint one (e.g. a UUID) before the first "
+                "attempt and reuse it on every retry. Same key + same request replays the first "
+                "response; same key + different request is 422; while in flight, 409.",
+)]
+OptionalIdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=300,
+    description="Optional here; when sent, the request is made idempotent like a transfer.",
+)]

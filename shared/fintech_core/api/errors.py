@@ -1,0 +1,82 @@
+"""Exception handlers: every error leaves the API as application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException
+
+from fintech_core.api.problems import PROBLEM_TYPES, problem_response
+from fintech_core.domain.errors import (
+    DomainError,
+    IdempotencyKeyMalformed,
+    IdempotencyKeyMissing,
+)
+
+log = logging.getLogger("fintech_core.api")
+
+_IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    return [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
+             "type": e.get("type", "")} for e in errors]
+
+
+async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    code = exc.code if exc.code in PROBLEM_TYPES else "internal-error"
+    return problem_response(code, exc.detail, request.url.path, **exc.extra)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    for e in errors:  # the key is checked first: without it, nothing else matters
+        loc = [str(p).lower() for p in e.get("loc", ())]
+        if loc[:2] == ["header", _IDEMPOTENCY_HEADER]:
+            missing = e.get("type") == "missing"
+            err = (IdempotencyKeyMissing if missing else IdempotencyKeyMalformed)(
+                "send an Idempotency-Key header" if missing else "Idempotency-Key is too long")
+            return await on_domain_error(request, err)
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response("malformed-json", "the body is not valid JSON", request.url.path)
+    return problem_response("validation-error", "the request is invalid", request.url.path,
+                            errors=_jsonable_errors(errors))
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    by_status = {404: "not-found", 405: "method-not-allowed"}
+    code = by_status.get(exc.status_code)
+    if code is None:
+        code = "validation-error" if 400 <= exc.status_code < 500 else "internal-error"
+    response = problem_response(code, str(exc.detail), request.url.path)
+    response.status_code = exc.status_code
+    return response
+
+
+async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return problem_response("service-unavailable", "the database is unavailable; nothing changed",
+                            request.url.path, headers={"Retry-After": "1"})
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response("internal-error", None, request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(psycopg.OperationalError, on_database_down)
+    app.add_exception_handler(PoolTimeout, on_database_down)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,34 @@
+"""Turning use-case results into stored (replayable) HTTP responses and back."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+from fintech_core.api.problems import PROBLEM_JSON, problem_body
+from fintech_core.api.schemas import TransferOut
+from fintech_core.service.ports import StoredResponse
+from fintech_core.service.transfers import TransferOutcome
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def transfer_response(outcome: TransferOutcome) -> StoredResponse:
+    t = outcome.transfer
+    if outcome.rejection is None:
+        return StoredResponse(201, TransferOut.of(t).model_dump(mode="json"),
+                              {"Location": f"/transfers/{t.id}"})
+    # A recorded rejection: the problem names the FAILED transfer, so a client that lost this
+    # response and retries learns the same outcome and can GET the transfer.
+    extra = {k: v for k, v in outcome.rejection.extra.items() if k != "transfer_id"}
+    body = problem_body(outcome.rejection.code, outcome.rejection.detail,
+                        transfer_id=str(t.id), **extra)
+    return StoredResponse(body["status"], body, {"Location": f"/transfers/{t.id}"})
+
+
+def to_http(response: StoredResponse, replayed: bool) -> JSONResponse:
+    headers = dict(response.headers)
+    if replayed:
+        headers[REPLAY_HEADER] = "true"
+    media = PROBLEM_JSON if response.status >= 400 else "application/json"
+    return JSONResponse(response.body, status_code=response.status, headers=headers,
+                        media_type=media)

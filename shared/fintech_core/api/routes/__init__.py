@@ -1,0 +1,1 @@
+"""Routers. Each module exposes `router()`; phases list the ones they mount."""

@@ -1,0 +1,30 @@
+"""GET /problems/{code}: each problem `type` URI resolves to its description."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from fintech_core.api.problems import PROBLEM_TYPES
+from fintech_core.api.schemas import problem_responses
+from fintech_core.domain.errors import NotFound
+
+
+class ProblemTypeOut(BaseModel):
+    code: str
+    status: int
+    title: str
+    description: str
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["meta"])
+
+    @r.get("/problems/{code}", response_model=ProblemTypeOut, responses=problem_responses(404))
+    async def describe(code: str) -> ProblemTypeOut:
+        if code not in PROBLEM_TYPES:
+            raise NotFound(f"no problem type {code!r}")
+        p = PROBLEM_TYPES[code]
+        return ProblemTypeOut(code=code, status=p.status, title=p.title, description=p.description)
+
+    return r

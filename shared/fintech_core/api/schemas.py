@@ -1,0 +1,110 @@
+"""Request and response bodies: the OpenAPI contract.
+
+Amounts are JSON integers in minor units (1050 = 10.50 EUR). StrictInt refuses 10.5, "1050" and
+true; `extra="forbid"` refuses unknown fields, so a client cannot mass-assign a balance or status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from fintech_core.domain.accounts import Account
+from fintech_core.domain.transfers import Transfer
+
+MAX_MINOR_UNITS = 2**63 - 1  # PostgreSQL bigint
+
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR_UNITS,
+                                    description="Integer minor units (cents for EUR).",
+                                    examples=[1050])]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"],
+                                    description="ISO 4217 alphabetic code.")]
+Owner = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Reference = Annotated[str, Field(max_length=140)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountIn(Strict):
+    owner: Owner = Field(examples=["alice"])
+    currency: CurrencyCode
+
+
+class AccountOut(BaseModel):
+    id: UUID
+    owner: str
+    currency: str
+    status: str = Field(examples=["ACTIVE"])
+    balance: int = Field(description="Integer minor units.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: Account) -> AccountOut:
+        return cls(id=a.id, owner=a.owner, currency=a.currency, status=a.status.value,
+                   balance=a.balance, created_at=a.created_at)
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+
+
+class DepositIn(Strict):
+    amount: Amount
+    currency: CurrencyCode
+    reference: Reference | None = None
+
+
+class TransferIn(Strict):
+    source_account_id: UUID
+    destination_account_id: UUID
+    amount: Amount
+    currency: CurrencyCode
+    reference: Reference | None = None
+
+
+class TransferOut(BaseModel):
+    id: UUID
+    kind: str = Field(examples=["TRANSFER"])
+    source_account_id: UUID | None
+    destination_account_id: UUID
+    amount: int
+    currency: str
+    status: str = Field(examples=["COMPLETED"], description="PENDING, COMPLETED or FAILED.")
+    failure_code: str | None = None
+    reference: str | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, t: Transfer) -> TransferOut:
+        return cls(id=t.id, kind=t.kind.value, source_account_id=t.source_id,
+                   destination_account_id=t.destination_id, amount=t.amount,
+                   currency=t.currency, status=t.status.value, failure_code=t.failure_code,
+                   reference=t.reference, created_at=t.created_at)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus a stable `code`."""
+
+    type: str = Field(examples=["/problems/insufficient-funds"])
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    transfer_id: UUID | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can return."""
+    return {
+        s: {"model": Problem, "content": {"application/problem+json": {}},
+            "description": "Problem details (RFC 9457)"}
+        for s in statuses
+    }

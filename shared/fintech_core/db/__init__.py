@@ -1,0 +1,1 @@
+"""Database plumbing: URLs, database creation, migrations, the pool, the unit of work."""

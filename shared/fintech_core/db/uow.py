@@ -1,0 +1,65 @@
+"""The SQL unit of work: one pooled connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from fintech_core.adapters.sql_accounts import SqlAccounts, SqlTransfers
+from fintech_core.adapters.sql_idempotency import SqlIdempotencyStore
+
+ExtensionFactory = Callable[[AsyncConnection], Any]
+
+
+class SqlUnitOfWork:
+    def __init__(self, pool: AsyncConnectionPool,
+                 extensions: Mapping[str, ExtensionFactory]) -> None:
+        self._pool = pool
+        self._extension_factories = extensions
+        self._extensions: dict[str, Any] = {}
+        self._conn: AsyncConnection | None = None
+        self._committed = False
+
+    @property
+    def conn(self) -> AsyncConnection:
+        assert self._conn is not None, "use the unit of work inside `async with`"
+        return self._conn
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self._conn = await self._pool.getconn()
+        # The pool hands out idle connections; BEGIN is sent lazily with the first statement.
+        self.accounts = SqlAccounts(self._conn)
+        self.transfers = SqlTransfers(self._conn)
+        self.idempotency = SqlIdempotencyStore(self._conn)
+        return self
+
+    def extension(self, name: str) -> Any:
+        if name not in self._extensions:
+            self._extensions[name] = self._extension_factories[name](self.conn)
+        return self._extensions[name]
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+        self._committed = True
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        assert conn is not None
+        try:
+            if not self._committed:
+                await conn.rollback()
+        finally:
+            await self._pool.putconn(conn)  # the pool discards a broken connection
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, pool: AsyncConnectionPool,
+                 extensions: Mapping[str, ExtensionFactory] | None = None) -> None:
+        self.pool = pool
+        self.extensions = dict(extensions or {})
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.pool, self.extensions)

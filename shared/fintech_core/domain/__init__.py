@@ -1,0 +1,1 @@
+"""Domain: pure rules and values. No I/O, no framework imports; unit tests run it directly."""

@@ -1,0 +1,1 @@
+"""Service layer: use cases over ports. It owns transactions (unit of work), never SQL or HTTP."""

@@ -1,0 +1,66 @@
+"""One settings class for the whole lab: every knob is an env var with the FINCORE_ prefix.
+
+Why one class: the embedded stack, compose.yaml, the tests and the notebooks must agree on names,
+and a structure test checks compose.yaml against the fields declared here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repository root: shared/fintech_core/settings.py -> parents[2].
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FINCORE_", extra="ignore")
+
+    # --- where the real servers are -------------------------------------------------------
+    # When a URL is set the lab uses that server and starts none of its own (compose, CI services).
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL (postgresql://user@host:port/db)."
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL (redis://host:port/0).")
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka-protocol bootstrap servers (host:port)."
+    )
+
+    # --- the embedded stack (used only for servers whose URL is not set) -------------------
+    lab_dir: Path = Field(
+        default=REPO_ROOT / ".lab", description="Where embedded servers keep data, logs, pids."
+    )
+    pg_port: int = 54320
+    redis_port: int = 63790
+    broker_port: int = 19092
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # --- the service ------------------------------------------------------------------------
+    phase: int = Field(default=0, ge=0, description="Highest phase composed into the service.")
+    naive_baseline: bool = Field(
+        default=False, description="Mount the deliberately broken /naive endpoints."
+    )
+    drill_mode: bool = Field(
+        default=False, description="Enable fault points and the /_drill admin routes."
+    )
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    idempotency_retention_hours: int = Field(
+        default=24, ge=1, description="How long a stored Idempotency-Key response is replayed."
+    )
+    reaper_interval_seconds: float = Field(default=300.0, gt=0)
+    # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
+    mail_latency_ms: int = Field(default=0, ge=0)
+    mail_fail: bool = False
+
+    def database_name(self) -> str:
+        """Each phase gets its own database so that, e.g., phase 0's balance column and phase 1's
+        ledger never share rows (a phase-0 write would be drift to phase 1's verify)."""
+        return f"fincore_p{self.phase}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

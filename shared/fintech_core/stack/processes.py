@@ -1,0 +1,92 @@
+"""Pid-file process management shared by every embedded server.
+
+Guarantee: a pid file is trusted only while its process is alive *and* still runs the program we
+started (checked on the command line), so a stale file left by a crash never makes us signal an
+unrelated process that reused the pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+
+def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+class PidFile:
+    def __init__(self, path: Path, marker: str) -> None:
+        self.path = path
+        self.marker = marker  # a string that must appear in the process command line
+
+    def read(self) -> int | None:
+        try:
+            pid = int(self.path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            proc = psutil.Process(pid)
+            alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+            if alive and self.marker in " ".join(proc.cmdline()):
+                return pid
+        except psutil.Error:
+            pass
+        self.path.unlink(missing_ok=True)  # stale: the process died or the pid was reused
+        return None
+
+    def write(self, pid: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(str(pid))
+
+
+def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a detached child in its own session, so Ctrl-C in the terminal reaches only the
+    supervisor, which then stops children in order (API first, databases last)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+
+
+def terminate(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after `timeout` seconds."""
+    try:
+        proc = psutil.Process(pid)
+        os.kill(pid, signal.SIGTERM)
+        proc.wait(timeout)
+    except psutil.TimeoutExpired:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, psutil.NoSuchProcess):
+        pass
