@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    database_prefix: str = Field(
+        default="fincore", pattern=r"^[a-z][a-z0-9_]{0,40}$",
+        description="Databases are named <prefix>_p<phase> on the server FINCORE_DATABASE_URL names.",
+    )
+
     # --- the service ------------------------------------------------------------------------
     phase: int = Field(default=0, ge=0, description="Highest phase composed into the service.")
     naive_baseline: bool = Field(
@@ -59,7 +64,7 @@ class Settings(BaseSettings):
     def database_name(self) -> str:
         """Each phase gets its own database so that, e.g., phase 0's balance column and phase 1's
         ledger never share rows (a phase-0 write would be drift to phase 1's verify)."""
-        return f"fincore_p{self.phase}"
+        return f"{self.database_prefix}_p{self.phase}"
 
 
 def get_settings(**overrides: object) -> Settings:

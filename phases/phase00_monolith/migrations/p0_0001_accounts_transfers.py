@@ -55,12 +55,13 @@ def upgrade() -> None:
         key              text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
         fingerprint      text NOT NULL,
         response_status  int NOT NULL,
-        response_body    jsonb NOT NULL,
+        response_body    json NOT NULL,
         response_headers jsonb NOT NULL DEFAULT '{}',
         created_at       timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (principal, key)
     );
     COMMENT ON TABLE idempotency_keys IS 'The first response to each (caller, Idempotency-Key), written in the same transaction as the work, replayed on retries, reaped after the retention window.';
+    COMMENT ON COLUMN idempotency_keys.response_body IS 'json, not jsonb: json keeps the text as written, so a replay is byte-identical to the first response.';
     COMMENT ON COLUMN idempotency_keys.fingerprint IS 'sha256 of method, path, caller and canonical body: the same key with another request is refused (422).';
     CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);
 

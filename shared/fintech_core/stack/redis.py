@@ -50,11 +50,14 @@ class EmbeddedRedis:
         self.pid.path.unlink(missing_ok=True)
 
     def health(self) -> Health:
-        where = f"{self.host}:{self.port}"
-        try:
-            import redis
+        return check(self.url(), f"{self.host}:{self.port}")
 
-            info = redis.Redis.from_url(self.url(), socket_timeout=2).info("server")
-            return Health(self.name, True, where, f"Redis {info.get('redis_version')}")
-        except Exception as exc:
-            return Health(self.name, False, where, str(exc).strip())
+
+def check(url: str, where: str) -> Health:
+    try:
+        import redis
+
+        info = redis.Redis.from_url(url, socket_timeout=2).info("server")
+        return Health("redis", True, where, f"Redis {info.get('redis_version')}")
+    except Exception as exc:
+        return Health("redis", False, where, str(exc).strip())

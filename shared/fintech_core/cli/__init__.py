@@ -1,0 +1,1 @@
+"""The `fincore` command line."""

@@ -1,0 +1,57 @@
+"""The API as a child process (uvicorn), so drills can kill it and tests talk real HTTP."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+
+from fintech_core.stack.component import Health
+from fintech_core.stack.processes import PidFile, port_open, spawn, terminate, wait_until
+
+APP = "fintech_core.bootstrap:create_app"
+
+
+class ApiServer:
+    name = "api"
+
+    def __init__(self, lab_dir: Path, host: str, port: int, env: dict[str, str]) -> None:
+        self.log = lab_dir / "logs" / f"api-{port}.log"
+        self.pid = PidFile(lab_dir / "run" / f"api-{port}.pid", marker=f"--port {port}")
+        self.host, self.port, self.env = host, port, env
+
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30) -> None:
+        if self.pid.read() is not None:
+            return
+        if port_open(self.host, self.port):
+            raise RuntimeError(f"port {self.port} is taken; set FINCORE_API_PORT")
+        proc = spawn([sys.executable, "-m", "uvicorn", APP, "--factory", "--host", self.host,
+                      "--port", str(self.port), "--no-access-log"], self.log, env=self.env)
+        self.pid.write(proc.pid)
+        if not wait_until(lambda: self.health().ok or proc.poll() is not None, timeout, 0.1):
+            raise RuntimeError(f"the API did not become ready; see {self.log}")
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API exited with {proc.returncode}; see {self.log}")
+
+    def stop(self) -> None:
+        pid = self.pid.read()
+        if pid is not None:
+            terminate(pid)
+        self.pid.path.unlink(missing_ok=True)
+
+    def running_pid(self) -> int | None:
+        return self.pid.read()
+
+    def health(self) -> Health:
+        where = self.url()
+        try:
+            r = httpx.get(f"{where}/ready", timeout=2)
+            body = r.json()
+            return Health(self.name, r.status_code == 200, where,
+                          f"phase {body.get('phase')}" if r.status_code == 200 else r.text[:200])
+        except Exception as exc:
+            return Health(self.name, False, where, type(exc).__name__)

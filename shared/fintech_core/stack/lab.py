@@ -1,0 +1,123 @@
+"""The lab: which servers are embedded and which are external, and how to bring them up.
+
+For each of PostgreSQL, Redis and the broker: if its FINCORE_* URL is set, that server is used
+and nothing is started; otherwise the embedded server runs under the lab directory. `up` is
+idempotent (a running server is reused, a stale pid file after a crash is ignored), and `down`
+stops only what the lab itself started.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from fintech_core.db.admin import ensure_database
+from fintech_core.db.migrate import upgrade
+from fintech_core.db.urls import with_database
+from fintech_core.settings import Settings
+from fintech_core.stack import broker, postgres, redis
+from fintech_core.stack.api_server import ApiServer
+from fintech_core.stack.broker import EmbeddedBroker
+from fintech_core.stack.component import Health
+from fintech_core.stack.postgres import EmbeddedPostgres
+from fintech_core.stack.redis import EmbeddedRedis
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class Lab:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = s = settings or Settings()
+        lab = s.lab_dir
+        self.postgres = None if s.database_url else EmbeddedPostgres(lab, s.pg_port)
+        self.redis = None if s.redis_url else EmbeddedRedis(lab, s.redis_port)
+        self.broker = None if s.kafka_bootstrap else EmbeddedBroker(lab, s.broker_port)
+
+    # --- where things are ----------------------------------------------------------------------
+    def database_url(self) -> str:
+        return self.settings.database_url or self.postgres.url()  # type: ignore[union-attr]
+
+    def redis_url(self) -> str:
+        return self.settings.redis_url or self.redis.url()  # type: ignore[union-attr]
+
+    def kafka_bootstrap(self) -> str:
+        return self.settings.kafka_bootstrap or self.broker.url()  # type: ignore[union-attr]
+
+    def phase_database_url(self, phase: int) -> str:
+        name = self.settings.model_copy(update={"phase": phase}).database_name()
+        return with_database(self.database_url(), name)
+
+    def env(self, **overrides: object) -> dict[str, str]:
+        """The environment a child process (API, worker, notebook kernel) needs to use this lab."""
+        env = dict(os.environ)
+        env.update({
+            "FINCORE_DATABASE_URL": self.database_url(),
+            "FINCORE_REDIS_URL": self.redis_url(),
+            "FINCORE_KAFKA_BOOTSTRAP": self.kafka_bootstrap(),
+            "FINCORE_LAB_DIR": str(self.settings.lab_dir),
+            "FINCORE_DATABASE_PREFIX": self.settings.database_prefix,
+        })
+        env.update({f"FINCORE_{k.upper()}": str(v).lower() if isinstance(v, bool) else str(v)
+                    for k, v in overrides.items()})
+        return env
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def embedded(self) -> list[EmbeddedPostgres | EmbeddedRedis | EmbeddedBroker]:
+        return [c for c in (self.postgres, self.redis, self.broker) if c is not None]
+
+    def start_servers(self, progress: Progress = _quiet) -> None:
+        for component in self.embedded():
+            progress(f"starting {component.name}")
+            component.start()
+            progress(f"{component.name} ready at {component.url()}")
+
+    def prepare_database(self, phase: int, progress: Progress = _quiet) -> str:
+        """Create the phase database if needed and migrate it to the phase's head."""
+        from phases import composition
+
+        name = self.settings.model_copy(update={"phase": phase}).database_name()
+        if ensure_database(self.database_url(), name):
+            progress(f"created database {name}")
+        url = with_database(self.database_url(), name)
+        upgrade(url, composition(phase).migration_dirs())
+        progress(f"database {name} migrated to phase {phase}")
+        return url
+
+    def api(self, phase: int, port: int | None = None, **flags: object) -> ApiServer:
+        s = self.settings
+        return ApiServer(s.lab_dir, s.api_host, port or s.api_port,
+                         self.env(phase=phase, **flags))
+
+    def stop_servers(self) -> None:
+        for component in reversed(self.embedded()):  # broker, redis, then postgres
+            component.stop()
+
+    def stop_apis(self) -> None:
+        run = self.settings.lab_dir / "run"
+        for pidfile in sorted(run.glob("api-*.pid")) if run.is_dir() else []:
+            port = int(pidfile.stem.split("-", 1)[1])
+            ApiServer(self.settings.lab_dir, self.settings.api_host, port, {}).stop()
+
+    def down(self) -> None:
+        self.stop_apis()
+        self.stop_servers()
+
+    def status(self) -> list[Health]:
+        """Real checks (a query, a PING, a metadata request), embedded or external alike."""
+        return [
+            self.postgres.health() if self.postgres else
+            postgres.check(self.database_url(), "external " + _host(self.database_url())),
+            self.redis.health() if self.redis else
+            redis.check(self.redis_url(), "external " + _host(self.redis_url())),
+            self.broker.health() if self.broker else broker.check(self.kafka_bootstrap()),
+        ]
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc.rsplit("@", 1)[-1]

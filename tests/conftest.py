@@ -1,0 +1,89 @@
+"""Test fixtures: a real PostgreSQL, Redis and broker for the whole session.
+
+By default the session starts its own embedded servers on free ports under a temporary lab
+directory (so it never touches a developer's `make up` data) and stops them at the end. If
+FINCORE_DATABASE_URL / FINCORE_REDIS_URL / FINCORE_KAFKA_BOOTSTRAP are set, those servers are
+used instead; test databases are then named fincore_test_p<phase> and recreated per session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fintech_core.db.admin import drop_database
+from fintech_core.settings import Settings
+from fintech_core.stack.api_server import ApiServer
+from fintech_core.stack.lab import Lab
+from fintech_core.stack.processes import free_port
+
+TEST_DB_PREFIX = "fincore_test"
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    lab_dir = Path(tmp_path_factory.mktemp("lab"))
+    settings = Settings(
+        lab_dir=lab_dir, pg_port=free_port(), redis_port=free_port(), broker_port=free_port(),
+        database_prefix=TEST_DB_PREFIX,
+    )
+    the_lab = Lab(settings)
+    the_lab.start_servers()
+    yield the_lab
+    the_lab.down()
+
+
+_prepared: dict[int, str] = {}
+
+
+def phase_database(lab: Lab, phase: int) -> str:
+    """A freshly created and migrated database for `phase`, once per session."""
+    if phase not in _prepared:
+        name = lab.settings.model_copy(update={"phase": phase}).database_name()
+        drop_database(lab.database_url(), name)
+        _prepared[phase] = lab.prepare_database(phase)
+    return _prepared[phase]
+
+
+@pytest.fixture(scope="session")
+def db0(lab: Lab) -> str:
+    return phase_database(lab, 0)
+
+
+@pytest.fixture
+def sql(db0: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection for reading what really is in the database."""
+    with psycopg.connect(db0, autocommit=True) as conn:
+        yield conn
+
+
+def start_api(lab: Lab, phase: int, **flags: object) -> Iterator[str]:
+    phase_database(lab, phase)
+    server = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
+                       lab.env(phase=phase, naive_baseline=True, drill_mode=True, **flags))
+    server.start()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api0(lab: Lab) -> Iterator[str]:
+    """Base URL of a real phase-0 API process (uvicorn) with the naive baseline and drill mode."""
+    yield from start_api(lab, 0)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    external = [k for k in ("FINCORE_DATABASE_URL", "FINCORE_REDIS_URL", "FINCORE_KAFKA_BOOTSTRAP")
+                if os.environ.get(k)]
+    return "fincore servers: " + (f"external {external}" if external else "embedded, per session")
