@@ -1,0 +1,59 @@
+"""A lab session for notebooks, drills and scripts: real servers, one API process, clean exit.
+
+`LabSession(phase=1)` reuses the embedded servers if `make up` is running (or the FINCORE_* URLs
+if set), otherwise starts them; it always starts its *own* API process on a free port, so arming
+a fault in a drill never disturbs the API a reader has open in another terminal. `close()` stops
+that API and only the servers this session started.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import httpx
+import psycopg
+
+from fintech_core.settings import Settings
+from fintech_core.stack.api_server import ApiServer
+from fintech_core.stack.lab import Lab
+from fintech_core.stack.processes import free_port
+
+
+class LabSession:
+    def __init__(self, phase: int, *, naive: bool = True, drill: bool = True,
+                 settings: Settings | None = None, **flags: object) -> None:
+        self.phase = phase
+        self.lab = Lab(settings or Settings())
+        self._started = [c for c in self.lab.embedded() if not c.health().ok]
+        self.lab.start_servers()
+        self.database_url = self.lab.prepare_database(phase)
+        self.api = ApiServer(self.lab.settings.lab_dir, "127.0.0.1", free_port(),
+                             self.lab.env(phase=phase, naive_baseline=naive, drill_mode=drill,
+                                          **flags))
+        self.api.start()
+        self.url = self.api.url()
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def sql(self, query: str, params: tuple[object, ...] | None = None) -> list[tuple[object, ...]]:
+        """Run one statement in autocommit and return its rows: what the database *really* says."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def restart_api(self) -> None:
+        """Start the API again after a drill killed it (same port, same flags)."""
+        self.api.stop()
+        self.api.start()
+
+    def close(self) -> None:
+        self.http.close()
+        self.api.stop()
+        for component in reversed(self._started):
+            component.stop()
+
+    def __enter__(self) -> LabSession:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
