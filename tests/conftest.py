@@ -14,7 +14,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from fintech_core.db.admin import drop_database
 from fintech_core.settings import Settings
 from fintech_core.stack.api_server import ApiServer

@@ -26,15 +26,19 @@ app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and it
                   no_args_is_help=True, add_completion=False)
 console = Console()
 
-PhaseOpt = Annotated[int | None, typer.Option("--phase", "-p", help="Phase to run (default: latest built, or FINCORE_PHASE).")]
+PhaseOpt = Annotated[int | None, typer.Option(
+    "--phase", "-p", help="Phase to run (default: FINCORE_PHASE if set, else the latest built).")]
 
 
 def _settings(phase: int | None) -> Settings:
+    import os
+
     from phases import latest
 
     settings = Settings()
-    chosen = phase if phase is not None else (settings.phase if "FINCORE_PHASE" in __import__("os").environ else latest())
-    return settings.model_copy(update={"phase": chosen})
+    if phase is None:
+        phase = settings.phase if "FINCORE_PHASE" in os.environ else latest()
+    return settings.model_copy(update={"phase": phase})
 
 
 def _health_table(rows: list[Health], title: str = "Fintech Core Lab") -> Table:

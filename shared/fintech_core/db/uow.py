@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fintech_core.adapters.sql_accounts import SqlAccounts, SqlTransfers
 from fintech_core.adapters.sql_idempotency import SqlIdempotencyStore
+from fintech_core.service.ports import AccountRepository, IdempotencyStore, TransferRepository
 
 ExtensionFactory = Callable[[AsyncConnection], Any]
 
@@ -31,9 +32,9 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         self._conn = await self._pool.getconn()
         # The pool hands out idle connections; BEGIN is sent lazily with the first statement.
-        self.accounts = SqlAccounts(self._conn)
-        self.transfers = SqlTransfers(self._conn)
-        self.idempotency = SqlIdempotencyStore(self._conn)
+        self.accounts: AccountRepository = SqlAccounts(self._conn)
+        self.transfers: TransferRepository = SqlTransfers(self._conn)
+        self.idempotency: IdempotencyStore = SqlIdempotencyStore(self._conn)
         return self
 
     def extension(self, name: str) -> Any:

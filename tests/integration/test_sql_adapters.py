@@ -1,0 +1,94 @@
+"""The SQL adapters against the real PostgreSQL: locks, constraints, idempotency storage."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from fintech_core.db.uow import SqlUnitOfWorkFactory
+from fintech_core.domain.accounts import Account, AccountStatus
+from fintech_core.domain.errors import IdempotencyKeyInFlight
+from fintech_core.domain.ids import uuid7
+from fintech_core.service.ports import StoredResponse
+from psycopg_pool import AsyncConnectionPool
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+
+@pytest.fixture
+async def uow_factory(db0: str):  # type: ignore[no-untyped-def]
+    pool = AsyncConnectionPool(db0, min_size=2, max_size=4, open=False)
+    await pool.open(wait=True)
+    yield SqlUnitOfWorkFactory(pool)
+    await pool.close()
+
+
+def account(balance: int = 0) -> Account:
+    return Account(uuid7(), "t", "EUR", AccountStatus.ACTIVE, balance, datetime.now(UTC))
+
+
+async def test_uncommitted_work_is_rolled_back(uow_factory, sql: psycopg.Connection) -> None:  # type: ignore[no-untyped-def]
+    a = account()
+    async with uow_factory() as uow:
+        await uow.accounts.add(a)
+    assert sql.execute("SELECT 1 FROM accounts WHERE id = %s", (a.id,)).fetchone() is None
+    async with uow_factory() as uow:
+        await uow.accounts.add(a)
+        await uow.commit()
+    assert sql.execute("SELECT 1 FROM accounts WHERE id = %s", (a.id,)).fetchone() == (1,)
+
+
+async def test_balance_check_constraint_is_the_last_line_of_defence(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    a = account()
+    async with uow_factory() as uow:
+        await uow.accounts.add(a)
+        await uow.commit()
+    with pytest.raises(psycopg.errors.CheckViolation):
+        async with uow_factory() as uow:
+            await uow.accounts.apply_deltas({a.id: -1})
+
+
+async def test_lock_returns_only_existing_accounts_in_id_order(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    made = [account() for _ in range(3)]
+    async with uow_factory() as uow:
+        for a in made:
+            await uow.accounts.add(a)
+        await uow.commit()
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([made[2].id, uuid7(), made[0].id])
+    assert list(locked) == sorted([made[0].id, made[2].id])
+
+
+async def test_a_key_held_by_an_open_transaction_is_in_flight(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    key = str(uuid7())
+    async with uow_factory() as first:
+        assert await first.idempotency.claim("p", key) is None
+        async with uow_factory() as second:
+            with pytest.raises(IdempotencyKeyInFlight):
+                await second.idempotency.claim("p", key)
+        await first.idempotency.save("p", key, "fp", StoredResponse(201, {"a": 1}))
+        await first.commit()
+    async with uow_factory() as third:  # the lock died with the first transaction
+        stored = await third.idempotency.claim("p", key)
+    assert stored is not None
+    assert stored.fingerprint == "fp" and stored.response.body == {"a": 1}
+
+
+async def test_a_crashed_holder_never_leaves_a_key_stuck(uow_factory, db0: str) -> None:  # type: ignore[no-untyped-def]
+    """The in-flight lock is transaction-scoped: kill the holder's backend and the key is free."""
+    key = str(uuid7())
+    holder = await psycopg.AsyncConnection.connect(db0)
+    await holder.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                         (f"p:{key}",))
+    async with uow_factory() as uow:
+        with pytest.raises(IdempotencyKeyInFlight):
+            await uow.idempotency.claim("p", key)
+    pid = holder.info.backend_pid
+    with psycopg.connect(db0, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    await asyncio.sleep(0.2)
+    async with uow_factory() as uow:
+        assert await uow.idempotency.claim("p", key) is None
+    await holder.close()

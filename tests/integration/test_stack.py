@@ -1,0 +1,106 @@
+"""The embedded stack as a user drives it: `fincore up`, `status`, `down`, and crash recovery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fintech_core.settings import Settings
+from fintech_core.stack.lab import Lab
+from fintech_core.stack.processes import free_port, port_open
+
+pytestmark = pytest.mark.integration
+
+FINCORE = [sys.executable, "-m", "fintech_core.cli.main"]
+
+
+@pytest.fixture
+def lab_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = dict(os.environ)
+    for key in ("FINCORE_DATABASE_URL", "FINCORE_REDIS_URL", "FINCORE_KAFKA_BOOTSTRAP"):
+        env.pop(key, None)
+    env.update(FINCORE_LAB_DIR=str(tmp_path / "lab"), FINCORE_PG_PORT=str(free_port()),
+               FINCORE_REDIS_PORT=str(free_port()), FINCORE_BROKER_PORT=str(free_port()),
+               FINCORE_API_PORT=str(free_port()))
+    yield env
+    subprocess.run([*FINCORE, "down"], env=env, capture_output=True, timeout=120)
+
+
+def fincore(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FINCORE, *args], env=env, capture_output=True, text=True, timeout=180)
+
+
+def ports(env: dict[str, str]) -> list[int]:
+    return [int(env[k]) for k in ("FINCORE_PG_PORT", "FINCORE_REDIS_PORT",
+                                  "FINCORE_BROKER_PORT", "FINCORE_API_PORT")]
+
+
+def test_up_status_down_leaves_nothing_running(lab_env: dict[str, str]) -> None:
+    up = fincore(lab_env, "up", "--detach", "--phase", "0")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "OpenAPI" in up.stdout
+    assert all(port_open("127.0.0.1", p) for p in ports(lab_env))
+    api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
+    assert httpx.get(f"{api}/ready").json()["phase"] == 0
+    status = fincore(lab_env, "status", "--phase", "0")
+    assert status.returncode == 0, status.stdout
+    for name in ("postgres", "redis", "broker", "api"):
+        assert name in status.stdout
+    down = fincore(lab_env, "down")
+    assert down.returncode == 0, down.stderr
+    assert not any(port_open("127.0.0.1", p) for p in ports(lab_env))
+    assert fincore(lab_env, "status", "--phase", "0").returncode == 1
+
+
+def test_second_up_after_a_crash_recovers(lab_env: dict[str, str]) -> None:
+    assert fincore(lab_env, "up", "--detach", "--phase", "0").returncode == 0
+    lab_dir = Path(lab_env["FINCORE_LAB_DIR"])
+    # Simulate a crash: SIGKILL Redis, the broker and the API; PostgreSQL is left running.
+    for name in ("redis", "broker", f"api-{lab_env['FINCORE_API_PORT']}"):
+        os.kill(int((lab_dir / "run" / f"{name}.pid").read_text()), signal.SIGKILL)
+    again = fincore(lab_env, "up", "--detach", "--phase", "0")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert fincore(lab_env, "status", "--phase", "0").returncode == 0
+
+
+def test_data_survives_a_restart(lab_env: dict[str, str]) -> None:
+    assert fincore(lab_env, "up", "--detach", "--phase", "0").returncode == 0
+    api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
+    account = httpx.post(f"{api}/accounts", json={"owner": "persist", "currency": "EUR"}).json()
+    assert fincore(lab_env, "down").returncode == 0
+    assert fincore(lab_env, "up", "--detach", "--phase", "0").returncode == 0
+    assert httpx.get(f"{api}/accounts/{account['id']}").json()["owner"] == "persist"
+
+
+def test_a_taken_port_is_a_clear_error(lab_env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(lab_env["FINCORE_REDIS_PORT"])))
+        squatter.listen()
+        result = fincore(lab_env, "up", "--detach", "--phase", "0")
+    assert result.returncode == 1
+    assert "FINCORE_REDIS_PORT" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_external_servers_are_used_and_never_started(lab: Lab, tmp_path: Path) -> None:
+    """With FINCORE_* URLs set, the lab starts nothing and reports those servers' health."""
+    settings = Settings(lab_dir=tmp_path / "ext", database_url=lab.database_url(),
+                        redis_url=lab.redis_url(), kafka_bootstrap=lab.kafka_bootstrap())
+    external = Lab(settings)
+    assert external.embedded() == []
+    external.start_servers()
+    assert not (tmp_path / "ext" / "postgres").exists()
+    checks = {h.name: h for h in external.status()}
+    assert set(checks) == {"postgres", "redis", "broker"}
+    assert all(h.ok for h in checks.values()), checks
+    broken = Lab(Settings(lab_dir=tmp_path / "ext", redis_url="redis://127.0.0.1:1/0",
+                          database_url=lab.database_url(), kafka_bootstrap=lab.kafka_bootstrap()))
+    assert {h.name: h.ok for h in broken.status()}["redis"] is False
