@@ -93,8 +93,15 @@ class Lab:
                          self.env(phase=phase, **flags))
 
     def stop_servers(self) -> None:
-        for component in reversed(self.embedded()):  # broker, redis, then postgres
-            component.stop()
+        """Redis and the broker do not depend on each other: stop them together, then
+        PostgreSQL last, so a worker still draining can commit its last transaction."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        others = [c for c in (self.redis, self.broker) if c is not None]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda c: c.stop(), others))
+        if self.postgres is not None:
+            self.postgres.stop()
 
     def stop_apis(self) -> None:
         run = self.settings.lab_dir / "run"

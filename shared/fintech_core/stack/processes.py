@@ -7,6 +7,7 @@ unrelated process that reused the pid.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -80,13 +81,23 @@ def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subp
         )
 
 
+def exited(proc: psutil.Process) -> bool:
+    """A zombie has exited: it only waits for its parent (often init, for our detached
+    servers, which may reap late) to collect its status."""
+    try:
+        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def terminate(pid: int, timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if the process is still there after `timeout` seconds."""
     try:
         proc = psutil.Process(pid)
         os.kill(pid, signal.SIGTERM)
-        proc.wait(timeout)
-    except psutil.TimeoutExpired:
-        os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, psutil.NoSuchProcess):
-        pass
+        return
+    if not wait_until(lambda: exited(proc), timeout, interval=0.02):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: exited(proc), 5, interval=0.02)
