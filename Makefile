@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up down status test test-fast lint notebooks clean
+.PHONY: up down status test test-fast lint notebooks clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .lab .pytest_cache .mypy_cache .ruff_cache
+
+## bench: transfers/s vs pgbench on the same PostgreSQL (quick profile; PROFILE=full|smoke)
+bench: $(STAMP)
+	$(BIN)/fincore bench --profile $(or $(PROFILE),quick) $(if $(PHASE),--phase $(PHASE))

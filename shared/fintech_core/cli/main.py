@@ -26,6 +26,11 @@ app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and it
                   no_args_is_help=True, add_completion=False)
 console = Console()
 
+# Sub-commands that live in their own modules, registered explicitly here.
+from fintech_core.cli.bench import bench  # noqa: E402
+
+app.command()(bench)
+
 PhaseOpt = Annotated[int | None, typer.Option(
     "--phase", "-p", help="Phase to run (default: FINCORE_PHASE if set, else the latest built).")]
 

@@ -16,10 +16,11 @@ APP = "fintech_core.bootstrap:create_app"
 class ApiServer:
     name = "api"
 
-    def __init__(self, lab_dir: Path, host: str, port: int, env: dict[str, str]) -> None:
+    def __init__(self, lab_dir: Path, host: str, port: int, env: dict[str, str],
+                 workers: int = 1) -> None:
         self.log = lab_dir / "logs" / f"api-{port}.log"
         self.pid = PidFile(lab_dir / "run" / f"api-{port}.pid", marker=f"--port {port}")
-        self.host, self.port, self.env = host, port, env
+        self.host, self.port, self.env, self.workers = host, port, env, workers
 
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
@@ -30,7 +31,8 @@ class ApiServer:
         if port_open(self.host, self.port):
             raise RuntimeError(f"port {self.port} is taken; set FINCORE_API_PORT")
         proc = spawn([sys.executable, "-m", "uvicorn", APP, "--factory", "--host", self.host,
-                      "--port", str(self.port), "--no-access-log"], self.log, env=self.env)
+                      "--port", str(self.port), "--no-access-log", "--workers", str(self.workers)],
+                     self.log, env=self.env)
         self.pid.write(proc.pid)
         if not wait_until(lambda: self.health().ok or proc.poll() is not None, timeout, 0.1):
             raise RuntimeError(f"the API did not become ready; see {self.log}")

@@ -1,0 +1,27 @@
+"""Benchmark profiles: how long, how many clients, how big. Figures, never test assertions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    workloads: tuple[str, ...]
+    clients: tuple[int, ...]
+    seconds: float
+    accounts: int
+    pgbench_scale: int
+
+
+# pgbench's scale should be at least the client count, or tpcb-like queues on its branch rows
+# and stops measuring the database. quick caps it at 16 to keep `pgbench -i` under ~15 s.
+PROFILES = {
+    "smoke": Profile("smoke", ("uniform", "hot"), (1, 4), 1.5, 20, 1),
+    "quick": Profile("quick", ("uniform", "hot", "mixed"), (1, 4, 16, 64), 5, 1000, 16),
+    "full": Profile("full", ("uniform", "hot", "mixed"), (1, 4, 16, 64), 20, 10_000, 64),
+}
+
+# Which pgbench script is the yardstick for each workload.
+YARDSTICK = {"uniform": "tpcb-like", "mixed": "tpcb-like", "hot": "hot-account"}

@@ -1,0 +1,103 @@
+"""Run a profile: seed, then for each workload and client count, the API and pgbench back to back
+on the same PostgreSQL, with a correctness check after every API run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from fintech_core.bench import checks, pgbench
+from fintech_core.bench.profiles import YARDSTICK, Profile
+from fintech_core.db.admin import drop_database, ensure_database
+from fintech_core.db.urls import with_database
+from fintech_core.settings import Settings
+from fintech_core.stack.api_server import ApiServer
+from fintech_core.stack.lab import Lab
+from fintech_core.stack.processes import free_port
+
+Progress = Callable[[str], None]
+SEED_BALANCE = 10**12  # large enough that no benchmark transfer is refused for funds
+
+
+@dataclass
+class BenchRun:
+    profile: str
+    phase: int
+    api_workers: int
+    started_at: str
+    client_ceiling_rps: float = 0.0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def ok(self) -> bool:
+        return all(r["checks"]["ok"] for r in self.rows)
+
+
+def loadgen(url: str, workload: str, clients: int, seconds: float, accounts: list[str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "fintech_core.bench.loadgen", "--url", url, "--workload", workload,
+         "--clients", str(clients), "--seconds", str(seconds), "--accounts", ",".join(accounts)],
+        check=True, capture_output=True, text=True, timeout=seconds + 120)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def seed(api_url: str, n: int) -> list[str]:
+    accounts = []
+    with httpx.Client(base_url=api_url, timeout=30) as http:
+        for i in range(n):
+            r = http.post("/accounts", json={"owner": f"bench-{i}", "currency": "EUR"})
+            r.raise_for_status()
+            account = r.json()["id"]
+            http.post(f"/accounts/{account}/deposits", json={"amount": SEED_BALANCE, "currency": "EUR"},
+                      headers={"Idempotency-Key": uuid.uuid4().hex}).raise_for_status()
+            accounts.append(account)
+    return accounts
+
+
+def run_profile(profile: Profile, phase: int, settings: Settings | None = None, api_workers: int = 2,
+                progress: Progress = print) -> BenchRun:
+    lab = Lab((settings or Settings()).model_copy(update={"database_prefix": "fincore_bench"}))
+    lab.start_servers(progress)
+    server = lab.database_url()
+    drop_database(server, lab.settings.model_copy(update={"phase": phase}).database_name())
+    db_url = lab.prepare_database(phase, progress)
+    pgbench_url = with_database(server, "fincore_bench_pgbench")
+    drop_database(server, "fincore_bench_pgbench")
+    ensure_database(server, "fincore_bench_pgbench")
+    progress(f"pgbench -i -s {profile.pgbench_scale}")
+    pgbench.initialise(pgbench_url, profile.pgbench_scale)
+    api = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
+                    lab.env(phase=phase, db_pool_max=max(profile.clients) // api_workers + 2),
+                    workers=api_workers)
+    api.start()
+    run = BenchRun(profile.name, phase, api_workers, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    try:
+        progress(f"seeding {profile.accounts} accounts")
+        accounts = seed(api.url(), profile.accounts)
+        ceiling = loadgen(api.url(), "health", 16, min(3.0, profile.seconds), accounts)
+        run.client_ceiling_rps = ceiling["per_second"]
+        progress(f"load generator ceiling (GET /health, 16 clients): {ceiling['per_second']} req/s")
+        for workload in profile.workloads:
+            for clients in profile.clients:
+                progress(f"{workload}: {clients} clients")
+                before = checks.ledger_state(db_url, accounts)
+                result = loadgen(api.url(), workload, clients, profile.seconds, accounts)
+                after = checks.ledger_state(db_url, accounts)
+                verdict = checks.verify(before, after, result["statuses"].get("201", 0),
+                                       checks.ledger_report(api.url()))
+                yardstick = YARDSTICK[workload]
+                tps = pgbench.run(pgbench_url, clients, profile.seconds, yardstick)
+                run.rows.append({"workload": workload, "clients": clients, "api": result,
+                                 "pgbench": {"script": yardstick, "tps": tps},
+                                 "ratio": round(result["per_second"] / tps, 3) if tps else None,
+                                 "checks": verdict})
+    finally:
+        api.stop()
+    return run

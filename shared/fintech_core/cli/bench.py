@@ -1,0 +1,42 @@
+"""`fincore bench`: the benchmark against pgbench, as a CLI command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from fintech_core.settings import REPO_ROOT
+
+console = Console(width=None if Console().is_terminal else 140)
+
+
+def bench(
+    profile: Annotated[str, typer.Option(help="smoke (seconds), quick (default, minutes) or full")] = "quick",
+    phase: Annotated[int | None, typer.Option("--phase", "-p", help="Phase (default latest)")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes for the API")] = 2,
+    out: Annotated[Path, typer.Option(help="where JSON and plots go")] = REPO_ROOT / "results",
+) -> None:
+    """Transfers/s and latency vs pgbench on the same PostgreSQL, with correctness checks."""
+    from fintech_core.bench import report
+    from fintech_core.bench.profiles import PROFILES
+    from fintech_core.bench.runner import run_profile
+    from phases import latest
+
+    if profile not in PROFILES:
+        raise typer.BadParameter(f"choose one of {sorted(PROFILES)}")
+    chosen = latest() if phase is None else phase
+    with console.status("benchmarking...") as status:
+        def progress(msg: str) -> None:
+            status.update(msg)
+            console.log(msg)
+
+        run = run_profile(PROFILES[profile], chosen, api_workers=workers, progress=progress)
+    console.print(report.table(run))
+    where = report.write(run, out)
+    console.print(f"results: {where}/bench.json and plots; latest copy in {out / 'latest'}")
+    if not run.ok():
+        console.print("[red]a correctness check failed[/]")
+        raise typer.Exit(1)
