@@ -46,18 +46,26 @@ def plot(run: BenchRun, target: Path) -> None:
     import matplotlib.pyplot as plt
 
     workloads = sorted({r["workload"] for r in run.rows})
+    clients = sorted({r["clients"] for r in run.rows})
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for w in workloads:
+    for i, w in enumerate(workloads):
+        colour = f"C{i}"
         rows = [r for r in run.rows if r["workload"] == w]
         xs = [r["clients"] for r in rows]
-        axes[0].plot(xs, [r["api"]["per_second"] for r in rows], marker="o", label=f"API {w}")
+        axes[0].plot(xs, [r["api"]["per_second"] for r in rows], marker="o", color=colour,
+                     label=f"API transfers/s ({w})")
         axes[0].plot(xs, [r["pgbench"]["tps"] for r in rows], linestyle="--", marker="x",
-                     label=f"pgbench {rows[0]['pgbench']['script']}")
-        axes[1].plot(xs, [r["api"]["latency_ms"]["p99"] for r in rows], marker="o", label=f"p99 {w}")
-        axes[1].plot(xs, [r["api"]["latency_ms"]["p50"] for r in rows], linestyle=":", label=f"p50 {w}")
-    axes[0].set(xscale="log", xlabel="clients", ylabel="per second", title="throughput")
-    axes[1].set(xscale="log", xlabel="clients", ylabel="ms", title="latency")
+                     color=colour, label=f"pgbench {rows[0]['pgbench']['script']} tps")
+        axes[1].plot(xs, [r["api"]["latency_ms"]["p99"] for r in rows], marker="o", color=colour,
+                     label=f"p99 {w}")
+        axes[1].plot(xs, [r["api"]["latency_ms"]["p50"] for r in rows], linestyle=":",
+                     color=colour, label=f"p50 {w}")
+    axes[0].set(ylabel="per second", title="throughput: API vs pgbench, same PostgreSQL")
+    axes[1].set(ylabel="ms", title="API latency")
     for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(clients, [str(c) for c in clients])
+        ax.set_xlabel("concurrent clients")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
