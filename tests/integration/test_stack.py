@@ -104,3 +104,31 @@ def test_external_servers_are_used_and_never_started(lab: Lab, tmp_path: Path) -
     broken = Lab(Settings(lab_dir=tmp_path / "ext", redis_url="redis://127.0.0.1:1/0",
                           database_url=lab.database_url(), kafka_bootstrap=lab.kafka_bootstrap()))
     assert {h.name: h.ok for h in broken.status()}["redis"] is False
+
+
+@pytest.mark.parametrize("stop_with", ["ctrl-c", "fincore down"])
+def test_foreground_up_stops_everything(lab_env: dict[str, str], stop_with: str) -> None:
+    """`make up` runs in the foreground; Ctrl-C there, or `make down` elsewhere, stops it all."""
+    from fintech_core.stack.processes import wait_until
+
+    proc = subprocess.Popen([*FINCORE, "up", "--phase", "0"], env=lab_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
+
+    def api_ready() -> bool:
+        try:
+            return httpx.get(f"{api}/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    assert wait_until(api_ready, timeout=90, interval=0.2), "fincore up did not come up"
+    assert wait_until(lambda: (Path(lab_env["FINCORE_LAB_DIR"]) / "run" / "supervisor.pid").exists(),
+                      timeout=10)
+    if stop_with == "ctrl-c":
+        proc.send_signal(signal.SIGINT)
+    else:
+        assert fincore(lab_env, "down").returncode == 0
+    output, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, output
+    assert "stopped." in output
+    assert not any(port_open("127.0.0.1", p) for p in ports(lab_env))
