@@ -32,6 +32,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider
 
+## notebooks: run every notebook top to bottom on the embedded stack (as CI does)
+notebooks: $(STAMP)
+	$(BIN)/pytest --nbval-lax -p no:cacheprovider phases notebooks
+
 lint: $(STAMP)
 	$(BIN)/ruff check shared phases tests
 	$(BIN)/mypy

@@ -170,3 +170,22 @@ def test_reaper_deletes_only_keys_past_retention(api0: str, sql: psycopg.Connect
     again = httpx.post(f"{api0}/transfers", json=transfer_body(a, b, 10),
                        headers={"Idempotency-Key": old})
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+
+
+def test_key_is_checked_before_the_body_rules(api0: str, sql: psycopg.Connection) -> None:
+    """Without a usable key nothing else matters: 400 even when the body is also wrong."""
+    a = open_account(api0, funded=100)
+    before = snapshot(sql)
+    for body in (transfer_body(a, a, 10), {**transfer_body(a, a, 10), "currency": "XYZ"}):
+        r = httpx.post(f"{api0}/transfers", json=body, headers={"Idempotency-Key": "bad key"})
+        assert r.status_code == 400 and r.json()["code"] == "idempotency-key-malformed", r.text
+    assert snapshot(sql) == before
+
+
+def test_timestamps_agree_between_replay_and_read(api0: str, sql: psycopg.Connection) -> None:
+    sql.execute("SET TimeZone = 'Asia/Kolkata'")  # a reader's session zone changes nothing
+    a, b = open_account(api0, funded=100), open_account(api0)
+    created = httpx.post(f"{api0}/transfers", json=transfer_body(a, b, 10),
+                         headers={"Idempotency-Key": new_key()}).json()
+    assert created["created_at"].endswith("Z")
+    assert httpx.get(f"{api0}/transfers/{created['id']}").json()["created_at"] == created["created_at"]

@@ -56,7 +56,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "service-unavailable": ProblemType(503, "A backing service is unavailable",
         "The database could not be reached; nothing was changed. Retry with the same key."),
     "internal-error": ProblemType(500, "Internal error",
-        "An unexpected error. The transaction was rolled back; retry with the same key."),
+        "An unexpected error. If it happened before the commit nothing changed; if after, the "
+        "work is committed. Either way, retrying with the same Idempotency-Key is safe: it runs "
+        "the request once or replays its first response."),
 }
 
 

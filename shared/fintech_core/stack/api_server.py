@@ -25,7 +25,7 @@ class ApiServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 60) -> None:
         if self.pid.read() is not None:
             return
         if port_open(self.host, self.port):
@@ -35,9 +35,19 @@ class ApiServer:
                      self.log, env=self.env)
         self.pid.write(proc.pid)
         if not wait_until(lambda: self.health().ok or proc.poll() is not None, timeout, 0.1):
-            raise RuntimeError(f"the API did not become ready; see {self.log}")
+            self.stop()
+            raise RuntimeError(f"the API did not become ready in {timeout:.0f} s; "
+                               f"{self.log}:\n{self._log_tail()}")
         if proc.poll() is not None:
-            raise RuntimeError(f"the API exited with {proc.returncode}; see {self.log}")
+            self.pid.path.unlink(missing_ok=True)
+            raise RuntimeError(f"the API exited with {proc.returncode}; "
+                               f"{self.log}:\n{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text().splitlines()[-lines:])
+        except OSError:
+            return ""
 
     def stop(self) -> None:
         pid = self.pid.read()

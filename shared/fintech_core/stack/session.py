@@ -25,12 +25,16 @@ class LabSession:
         self.phase = phase
         self.lab = Lab(settings or Settings())
         self._started = [c for c in self.lab.embedded() if not c.health().ok]
-        self.lab.start_servers()
-        self.database_url = self.lab.prepare_database(phase)
         self.api = ApiServer(self.lab.settings.lab_dir, "127.0.0.1", free_port(),
                              self.lab.env(phase=phase, naive_baseline=naive, drill_mode=drill,
                                           **flags))
-        self.api.start()
+        try:
+            self.lab.start_servers()
+            self.database_url = self.lab.prepare_database(phase)
+            self.api.start()
+        except BaseException:
+            self._stop_owned()  # a failed start must not leave servers behind
+            raise
         self.url = self.api.url()
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
@@ -45,11 +49,14 @@ class LabSession:
         self.api.stop()
         self.api.start()
 
-    def close(self) -> None:
-        self.http.close()
+    def _stop_owned(self) -> None:
         self.api.stop()
         for component in reversed(self._started):
             component.stop()
+
+    def close(self) -> None:
+        self.http.close()
+        self._stop_owned()
 
     def __enter__(self) -> LabSession:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -18,9 +19,12 @@ from fintech_core.service.idempotent import run_idempotently
 from fintech_core.service.ports import StoredResponse, UnitOfWork
 
 
-async def _move_money(c: ContainerDep, request: Request, command: TransferCommand,
+async def _move_money(c: ContainerDep, request: Request, make_command: Callable[[], TransferCommand],
                       principal: str, raw_key: str, body: dict[str, object]) -> JSONResponse:
+    # The key is checked before anything about the body: without a usable key nothing else
+    # matters, and a client learns that first (400), whatever else is wrong with the request.
     key = parse_key(raw_key)
+    command = make_command()
     fp = fingerprint(request.method, request.url.path, body, principal)
 
     async def operation(uow: UnitOfWork) -> StoredResponse:
@@ -42,8 +46,10 @@ def router() -> APIRouter:
     async def create_transfer(body: TransferIn, request: Request, c: ContainerDep,
                               idempotency_key: IdempotencyKey,
                               x_client_id: Principal = DEFAULT_PRINCIPAL) -> JSONResponse:
-        command = TransferCommand(body.source_account_id, body.destination_account_id,
-                                  body.amount, require_currency(body.currency), body.reference)
+        def command() -> TransferCommand:
+            return TransferCommand(body.source_account_id, body.destination_account_id,
+                                   body.amount, require_currency(body.currency), body.reference)
+
         return await _move_money(c, request, command, x_client_id, idempotency_key,
                                  body.model_dump(mode="json"))
 
@@ -53,8 +59,10 @@ def router() -> APIRouter:
     async def deposit(account_id: UUID, body: DepositIn, request: Request, c: ContainerDep,
                       idempotency_key: IdempotencyKey,
                       x_client_id: Principal = DEFAULT_PRINCIPAL) -> JSONResponse:
-        command = TransferCommand(None, account_id, body.amount, require_currency(body.currency),
-                                  body.reference)
+        def command() -> TransferCommand:
+            return TransferCommand(None, account_id, body.amount, require_currency(body.currency),
+                                   body.reference)
+
         return await _move_money(c, request, command, x_client_id, idempotency_key,
                                  body.model_dump(mode="json"))
 
