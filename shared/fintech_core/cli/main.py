@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.labs.cli import app as lab_app
 from fintech_core.settings import Settings
 from fintech_core.stack.component import Health
 from fintech_core.stack.lab import Lab
@@ -25,6 +26,8 @@ from fintech_core.stack.processes import PidFile
 app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and its drills.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
+
+app.add_typer(lab_app, name="lab")  # workshop labs: list, start, check, generate
 
 PhaseOpt = Annotated[int | None, typer.Option(
     "--phase", "-p", help="Phase to run (default: latest built, or FINCORE_PHASE).")]
