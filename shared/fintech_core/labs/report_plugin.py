@@ -22,10 +22,12 @@ def _function_name(report: pytest.TestReport) -> str:
 
 
 def _message(report: pytest.TestReport) -> str:
+    """One line a student can act on: the assertion or exception, not the traceback."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return str(crash.message).strip().splitlines()[0]
-    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+    text = str(crash.message if crash is not None else report.longrepr or "").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    # A SyntaxError's message starts with 'File "...", line N' and names the error last.
+    return lines[-1] if lines[0].startswith('File "') else lines[0]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

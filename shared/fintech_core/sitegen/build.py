@@ -131,9 +131,9 @@ def generate(out: Path, sources: Sources | None = None) -> Path:
     entries = drills.drill_entries()
     w.text("drills.md", drills.drills_page(entries))
     w.text("problems.md", problems.problems_page(PROBLEM_TYPES))
-    spec = openapi.openapi_spec(sources.phases[-1].number)
-    w.text("api/openapi.json", json.dumps(spec, indent=2) + "\n")
-    w.text("api/index.md", openapi.reference_page(spec))
+    contract = openapi.openapi_spec(sources.phases[-1].number)
+    w.text("api/openapi.json", json.dumps(contract, indent=2) + "\n")
+    w.text("api/index.md", openapi.reference_page(contract))
     w.text("benchmarks.md", benchmarks.benchmarks_page(sources.results_dir))
     w.copy_assets()
 

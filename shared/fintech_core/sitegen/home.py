@@ -67,7 +67,7 @@ def _phase_status(number: str, built: dict[int, PhaseDoc]) -> tuple[str, str]:
 
 def home_page(phases: Sequence[PhaseDoc]) -> str:
     built = {p.number: p for p in phases}
-    rows = []
+    rows: list[list[object]] = []
     for number, title, idea in ROADMAP:
         status, links = _phase_status(number, built)
         rows.append([number, title, idea, f"**{status}**" if status == "built" else status,
@@ -79,7 +79,7 @@ def home_page(phases: Sequence[PhaseDoc]) -> str:
         "the path the customer waits for; the rest can wait, and mixing the two is the "
         "original sin of the naive version (its receipt email was sent inside the transfer).\n",
         table(["Step", "Concern", "The question it answers", "Path", "Phase"],
-              [list(c) for c in CONCERNS]),
+              [list[object](c) for c in CONCERNS]),
         "## The phases\n",
         "The full map stays on the wall; only the bricks marked *built* exist in the code. A "
         "phase is listed as built when it is in the phase registry (`phases/__init__.py`).\n",

@@ -62,7 +62,8 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
         codes = sorted(c for c, t in PROBLEM_TYPES.items() if str(t.status) == status)
         problems = ", ".join(f"[`{c}`](../problems.md#{c})" for c in codes)
         content = response.get("content", {})
-        schema = next((c["schema"] for c in content.values() if "schema" in c), {})
+        schema: dict[str, Any] = next(
+            (c["schema"] for c in content.values() if "schema" in c), {})
         rows.append([status, response.get("description", ""),
                      type_of(schema) if schema else "-", problems or "-"])
     parts.append(table(["Status", "Meaning", "Body", "Problem codes with this status"], rows))
