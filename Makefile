@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up down status test test-fast lint notebooks clean bench
+.PHONY: up down status test test-fast lint notebooks clean bench site site-build
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ status: $(STAMP)
 
 ## test: lint, then every test: unit, integration, e2e, notebooks (starts its own servers)
 test: $(STAMP)
-	$(BIN)/ruff check shared phases tests
+	$(BIN)/ruff check shared phases tests labs site
 	$(BIN)/pytest --nbval-lax -p no:cacheprovider
 
 test-fast: $(STAMP)
@@ -37,11 +37,21 @@ notebooks: $(STAMP)
 	$(BIN)/pytest --nbval-lax -p no:cacheprovider phases notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared phases tests
+	$(BIN)/ruff check shared phases tests labs site
 	$(BIN)/mypy
+
+## site: generate the site and serve it on http://127.0.0.1:8001 (offline; rerun after edits)
+site: $(STAMP)
+	$(BIN)/python site/build.py --serve --addr 127.0.0.1:8001
+
+## site-build: generate the site, then `mkdocs build --strict` into site/build/
+site-build: $(STAMP)
+	$(BIN)/python site/build.py --generate-only
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f site/mkdocs.generated.yml
 
 clean:
 	rm -rf $(VENV) .lab .pytest_cache .mypy_cache .ruff_cache
+	rm -rf site/docs site/build site/mkdocs.generated.yml
 
 ## bench: transfers/s vs pgbench on the same PostgreSQL (quick profile; PROFILE=full|smoke)
 bench: $(STAMP)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from fintech_core.phase import Composition, Phase, compose
-
 from phases.phase00_monolith import PHASE as PHASE_0
 
 REGISTRY: tuple[Phase, ...] = (PHASE_0,)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from fintech_core.db.admin import drop_database
 from fintech_core.settings import Settings
 from fintech_core.stack.api_server import ApiServer

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 import pytest
-from fintech_core.stack.lab import Lab
 
+from fintech_core.stack.lab import Lab
 from tests.conftest import start_api
 
 pytestmark = pytest.mark.e2e

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from fintech_core.bench import checks, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile

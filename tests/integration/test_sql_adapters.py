@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
+
 from fintech_core.db.uow import SqlUnitOfWorkFactory
 from fintech_core.domain.accounts import Account, AccountStatus
 from fintech_core.domain.errors import IdempotencyKeyInFlight
 from fintech_core.domain.ids import uuid7
 from fintech_core.service.ports import StoredResponse
-from psycopg_pool import AsyncConnectionPool
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 

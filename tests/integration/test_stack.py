@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port, port_open

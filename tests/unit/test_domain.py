@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
+
 from fintech_core.domain.accounts import Account, AccountStatus
 from fintech_core.domain.currency import exponent, require_currency
 from fintech_core.domain.errors import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fintech_core.domain.errors import IdempotencyKeyMalformed, IdempotencyKeyMissing
 from fintech_core.service.idempotency_key import MAX_KEY_LENGTH, fingerprint, parse_key
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from fintech_core.service.pipeline import (
     Append,
     InsertBefore,
@@ -15,7 +16,6 @@ from fintech_core.service.pipeline import (
     TransferContext,
 )
 from fintech_core.service.transfer_steps import PHASE0_STEPS, phase0_pipeline
-
 from phases import REGISTRY, composition
 
 PHASE0_NAMES = ["lock_accounts", "check_currency", "check_status", "check_funds",

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
+from psycopg.errors import CheckViolation, UniqueViolation
+
 from fintech_core.adapters.memory import MemoryUnitOfWork, MemoryUnitOfWorkFactory
 from fintech_core.domain.accounts import Account
 from fintech_core.domain.errors import (
@@ -25,7 +27,6 @@ from fintech_core.service.pipeline import Append, Step, TransferContext
 from fintech_core.service.ports import StoredResponse, UnitOfWork
 from fintech_core.service.transfer_steps import phase0_pipeline
 from fintech_core.service.transfers import TransferOutcome, TransferService
-from psycopg.errors import CheckViolation, UniqueViolation
 
 T = TypeVar("T")
 SERVICE = TransferService(phase0_pipeline())

@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.cli.bench import bench
+from fintech_core.labs.cli import app as lab_app
 from fintech_core.settings import Settings
 from fintech_core.stack.component import Health
 from fintech_core.stack.lab import Lab
@@ -27,9 +29,8 @@ app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and it
 console = Console()
 
 # Sub-commands that live in their own modules, registered explicitly here.
-from fintech_core.cli.bench import bench  # noqa: E402
-
 app.command()(bench)
+app.add_typer(lab_app, name="lab")  # workshop labs: list, start, check, generate
 
 PhaseOpt = Annotated[int | None, typer.Option(
     "--phase", "-p", help="Phase to run (default: FINCORE_PHASE if set, else the latest built).")]

@@ -1,0 +1,78 @@
+"""The lab registry: every workshop lab, in the order a room works through them.
+
+Listed by hand on purpose (explicit over discovered): a folder under `labs/` that is not listed
+here is not a lab yet, and a listed lab whose folder is incomplete fails the proof tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fintech_core.settings import REPO_ROOT
+
+LABS_ROOT = REPO_ROOT / "labs"
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    number: int
+    slug: str
+    title: str
+    folder_name: str
+    module: str  # the one file the student completes, in solution/ and starter/
+    minutes: int  # expected time for a room, discussion included
+
+    @property
+    def folder(self) -> Path:
+        return LABS_ROOT / self.folder_name
+
+    @property
+    def solution(self) -> Path:
+        return self.folder / "solution" / self.module
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / "starter" / self.module
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.folder / "tests"
+
+    @property
+    def readme(self) -> Path:
+        return self.folder / "README.md"
+
+
+@dataclass(frozen=True)
+class PlannedLab:
+    """A lab we intend to write but cannot yet: it needs code that does not exist."""
+
+    number: int
+    title: str
+    depends_on: str
+
+
+LABS: tuple[LabSpec, ...] = (
+    LabSpec(1, "idempotency-key", "Make the naive transfer idempotent",
+            "lab01_idempotency_key", "idempotent_transfer.py", minutes=45),
+    LabSpec(2, "double-entry", "Post a transfer as balanced double-entry postings",
+            "lab02_double_entry", "ledger_posting.py", minutes=50),
+)
+
+PLANNED: tuple[PlannedLab, ...] = (
+    PlannedLab(3, "An idempotent consumer with a dead-letter queue",
+               "phase 2 (events: outbox, idempotent consumers, DLQ), not built yet"),
+)
+
+
+def find(number: int) -> LabSpec:
+    for spec in LABS:
+        if spec.number == number:
+            return spec
+    built = ", ".join(str(s.number) for s in LABS)
+    planned = {p.number: p for p in PLANNED}
+    if number in planned:
+        raise LookupError(f"lab {number} is planned but not written yet: it depends on "
+                          f"{planned[number].depends_on}. Labs available: {built}")
+    raise LookupError(f"there is no lab {number}; labs available: {built}")

@@ -1,0 +1,60 @@
+"""The benchmarks page: the newest results/*.json, shown as it is, or an honest placeholder.
+
+results/ is never committed (numbers belong to the machine that produced them), so a fresh
+clone shows the placeholder until someone runs the benchmarks locally.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fintech_core.sitegen.markdown import table
+
+PLACEHOLDER = (
+    "\n!!! note \"Coming with issue 6\"\n"
+    "    Benchmarks arrive with issue 6 (`make bench`). When a run leaves a JSON file in "
+    "`results/`, the next site build shows the newest one here.\n")
+
+
+def latest_result(results_dir: Path) -> Path | None:
+    files = sorted(results_dir.glob("**/*.json"), key=lambda p: p.stat().st_mtime)
+    return files[-1] if files else None
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+def _summary(data: Any) -> str:
+    """A table when the JSON is flat enough to be one; otherwise only the raw JSON below."""
+    if isinstance(data, dict) and all(_scalar(v) for v in data.values()):
+        return table(["Field", "Value"], [[f"`{k}`", v] for k, v in data.items()])
+    rows = data if isinstance(data, list) else data.get("results") if isinstance(data, dict) \
+        else None
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        header = list(dict.fromkeys(k for r in rows for k, v in r.items() if _scalar(v)))
+        if header:
+            return table(header, [[r.get(k, "") for k in header] for r in rows])
+    return ""
+
+
+def benchmarks_page(results_dir: Path) -> str:
+    head = "# Benchmarks\n"
+    latest = latest_result(results_dir)
+    if latest is None:
+        return head + PLACEHOLDER
+    data = json.loads(latest.read_text(encoding="utf-8"))
+    when = datetime.fromtimestamp(latest.stat().st_mtime, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pretty = json.dumps(data, indent=2, sort_keys=False)
+    return "\n".join([
+        head,
+        f"Newest result: `results/{latest.relative_to(results_dir).as_posix()}`, written "
+        f"{when}. Numbers depend on the machine that produced them; compare runs from one "
+        "machine only.\n",
+        _summary(data),
+        "## Raw result\n",
+        f"```json\n{pretty}\n```\n",
+    ])

@@ -1,0 +1,148 @@
+"""Assemble the docs folder and a generated mkdocs config; see the package docstring.
+
+Layout written under `out`:
+    out/docs/...                 every page (wiped and rewritten on each run)
+    out/mkdocs.generated.yml     INHERITs site/mkdocs.yml, adds docs_dir, site_dir and the nav
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fintech_core.api.problems import PROBLEM_TYPES
+from fintech_core.labs import registry as lab_registry
+from fintech_core.phase import Phase
+from fintech_core.settings import REPO_ROOT
+from fintech_core.sitegen import benchmarks, drills, home, labs, openapi, problems
+from fintech_core.sitegen.markdown import rewrite_links
+from fintech_core.sitegen.phases import PhaseDoc, phase_docs
+
+CONFIG_NAME = "mkdocs.generated.yml"
+# Hand-written pages in site/pages/ and where they go in the docs folder.
+HAND_WRITTEN = {"architecture.md": "architecture.md", "instructor.md": "instructor.md",
+                "labs.md": "labs/index.md"}
+
+
+def _registry_phases() -> Sequence[Phase]:
+    from phases import REGISTRY
+
+    return REGISTRY
+
+
+@dataclass
+class Sources:
+    repo_root: Path = REPO_ROOT
+    phases: Sequence[Phase] = field(default_factory=_registry_phases)
+    folder_of: Callable[[Phase], Path] = lambda p: p.folder
+    results_dir: Path = REPO_ROOT / "results"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.repo_root / "site"
+
+
+class _Writer:
+    def __init__(self, docs: Path, sources: Sources, pages: dict[Path, Path]) -> None:
+        self.docs, self.sources, self.pages = docs, sources, pages
+        self.assets: dict[Path, Path] = {}
+
+    def text(self, rel: str, content: str) -> None:
+        path = self.docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+    def markdown_file(self, source: Path, rel: str, extra: str = "",
+                      links_from: Path | None = None) -> None:
+        dest = self.docs / rel
+        text = rewrite_links(source.read_text(encoding="utf-8"),
+                             (links_from or source.parent).resolve(),
+                             dest.parent, self.sources.repo_root.resolve(), self.pages,
+                             self.assets)
+        self.text(rel, text + extra)
+
+    def copy_assets(self) -> None:
+        for source, dest in self.assets.items():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+
+
+def _page_map(docs: Path, sources: Sources, phase_pages: list[PhaseDoc]) -> dict[Path, Path]:
+    """Repository files that the site publishes, and where: the target of README links."""
+    pages = {(sources.site_dir / "pages" / name).resolve(): docs / dest
+             for name, dest in HAND_WRITTEN.items()}
+    pages[(lab_registry.LABS_ROOT / "README.md").resolve()] = docs / "labs" / "index.md"
+    for spec in lab_registry.LABS:
+        pages[spec.readme.resolve()] = docs / labs.lab_page_name(spec)
+    for doc in phase_pages:
+        pages[(doc.home / "README.md").resolve()] = docs / doc.page
+        if doc.notebook:
+            pages[(doc.home / "notebook.ipynb").resolve()] = docs / doc.notebook_page
+    return pages
+
+
+def _nav(phase_pages: list[PhaseDoc], has_drills: bool) -> list[Any]:
+    phase_nav: list[Any] = []
+    for doc in phase_pages:
+        entries: list[Any] = [{"Article": doc.page}]
+        if doc.notebook:
+            entries.append({"Notebook": doc.notebook_page})
+        phase_nav.append({f"Phase {doc.number}: {doc.title}": entries})
+    lab_nav: list[Any] = [{"Running the labs": "labs/index.md"}]
+    lab_nav += [{f"Lab {s.number}: {s.title}": labs.lab_page_name(s)} for s in lab_registry.LABS]
+    return [
+        {"Home": "index.md"},
+        {"Phases": phase_nav},
+        {"Labs": lab_nav},
+        {"Instructor guide": "instructor.md"},
+        {"Drills" if has_drills else "Drills (coming)": "drills.md"},
+        {"Architecture": "architecture.md"},
+        {"API reference": "api/index.md"},
+        {"Problem types": "problems.md"},
+        {"Benchmarks": "benchmarks.md"},
+    ]
+
+
+def generate(out: Path, sources: Sources | None = None) -> Path:
+    """Write every page and the generated config under `out`; return the config's path."""
+    sources = sources or Sources()
+    phase_pages = phase_docs(sources.phases, sources.folder_of)  # fails early on a missing README
+    docs = out / "docs"
+    shutil.rmtree(docs, ignore_errors=True)
+    docs.mkdir(parents=True)
+    w = _Writer(docs, sources, _page_map(docs, sources, phase_pages))
+
+    w.text("index.md", home.home_page(phase_pages))
+    for doc in phase_pages:
+        w.markdown_file(doc.readme, doc.page, links_from=doc.home)
+        if doc.notebook:
+            shutil.copyfile(doc.notebook, docs / doc.notebook_page)
+    for name, dest in HAND_WRITTEN.items():
+        extra = ("\n" + labs.labs_table(lab_registry.LABS, lab_registry.PLANNED)
+                 if dest == "labs/index.md" else "")
+        w.markdown_file(sources.site_dir / "pages" / name, dest, extra)
+    for spec in lab_registry.LABS:
+        w.markdown_file(spec.readme, labs.lab_page_name(spec), labs.lab_schema_section(spec))
+    entries = drills.drill_entries()
+    w.text("drills.md", drills.drills_page(entries))
+    w.text("problems.md", problems.problems_page(PROBLEM_TYPES))
+    contract = openapi.openapi_spec(sources.phases[-1].number)
+    w.text("api/openapi.json", json.dumps(contract, indent=2) + "\n")
+    w.text("api/index.md", openapi.reference_page(contract))
+    w.text("benchmarks.md", benchmarks.benchmarks_page(sources.results_dir))
+    w.copy_assets()
+
+    config = out / CONFIG_NAME
+    base = os.path.relpath(sources.site_dir / "mkdocs.yml", out)
+    site_dir = os.path.relpath(sources.site_dir / "build", out)
+    config.write_text(
+        "# GENERATED by site/build.py: the base config is site/mkdocs.yml.\n"
+        + json.dumps({"INHERIT": base, "docs_dir": "docs", "site_dir": site_dir,
+                      "nav": _nav(phase_pages, entries is not None)}, indent=2) + "\n",
+        encoding="utf-8")
+    return config

@@ -1,0 +1,76 @@
+"""Every lab proved real on a real PostgreSQL: its tests fail on the generated starter, pass on
+the reference solution, and fail on known-wrong variants of the solution.
+
+The wrong variants are small text edits of the solution, each one a classic mistake the lab
+exists to teach. They are deterministic (no race has to be lucky), so a test that stopped
+checking what it claims would make this file fail.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fintech_core.labs import registry
+from fintech_core.labs.check import CheckResult, run_lab_tests
+from fintech_core.labs.starter import generate_file
+from fintech_core.stack.lab import Lab
+
+pytestmark = pytest.mark.integration
+
+# (lab, what the mistake is, text in the solution, replacement)
+WRONG_VARIANTS = [
+    (1, "no transaction: the key and the money commit separately",
+     "with conn.transaction():", "if True:"),
+    (1, "the fingerprint is never compared",
+     "if stored[0] != fp:", "if False:"),
+    (1, "a replay is not marked as one",
+     "replayed=True)", "replayed=False)"),
+    (2, "no transaction: a crash leaves half a transfer",
+     "with conn.transaction():", "if True:"),
+    (2, "no overdraft rule",
+     "balance(conn, source) < amount", "False"),
+    (2, "isinstance lets True through as 1",
+     "type(amount) is not int", "not isinstance(amount, int)"),
+    (2, "the currency is never checked",
+     "accounts[account_id][1] != currency", "False"),
+]
+
+
+def _run(lab: Lab, spec: registry.LabSpec, tmp_path: Path, source: str) -> CheckResult:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / spec.module).write_text(source, encoding="utf-8")
+    return run_lab_tests(spec, code, env={"FINCORE_DATABASE_URL": lab.database_url()})
+
+
+@pytest.mark.parametrize("spec", registry.LABS, ids=lambda s: s.slug)
+def test_starter_fails_every_criterion(lab: Lab, spec: registry.LabSpec, tmp_path: Path) -> None:
+    result = _run(lab, spec, tmp_path, generate_file(spec.solution, spec.number))
+    assert result.returncode != 0
+    assert result.results and all(r.outcome == "failed" for r in result.results), \
+        [(r.criterion, r.outcome) for r in result.results if r.outcome != "failed"]
+
+
+@pytest.mark.parametrize("spec", registry.LABS, ids=lambda s: s.slug)
+def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
+                                         tmp_path: Path) -> None:
+    copy = tmp_path / "solution"
+    shutil.copytree(spec.solution.parent, copy)
+    result = run_lab_tests(spec, copy, env={"FINCORE_DATABASE_URL": lab.database_url()})
+    assert result.passed, result.output[-3000:]
+    assert len(result.results) >= 5
+
+
+@pytest.mark.parametrize(("number", "mistake", "old", "new"), WRONG_VARIANTS,
+                         ids=[f"lab{n}-{m.split(':')[0]}" for n, m, _, _ in WRONG_VARIANTS])
+def test_known_wrong_solution_fails(lab: Lab, tmp_path: Path, number: int, mistake: str,
+                                    old: str, new: str) -> None:
+    spec = registry.find(number)
+    solution = spec.solution.read_text(encoding="utf-8")
+    assert old in solution, f"the variant '{mistake}' no longer applies to the solution"
+    result = _run(lab, spec, tmp_path, solution.replace(old, new))
+    assert not result.passed, f"lab {number}'s tests accept a solution where {mistake}"
+    assert any(r.outcome == "failed" for r in result.results)

@@ -1,0 +1,143 @@
+"""The site builds offline with `mkdocs build --strict`, and its generated pages match the
+registries they come from (phases, drills, problem types, the OpenAPI of the latest phase).
+
+A phase whose README.md (or notebook) is not merged yet is given the fixture article in
+tests/site/fixtures/, read from a temporary copy of its folder; the phases' own files are used
+as soon as they exist. The fixture notebook is stored as .json so that `pytest --nbval-lax`
+does not collect and execute it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fintech_core.api.problems import PROBLEM_TYPES
+from fintech_core.phase import Phase
+from fintech_core.sitegen import drills
+from fintech_core.sitegen.build import Sources, generate
+from fintech_core.sitegen.openapi import METHODS, openapi_spec
+from phases import REGISTRY, latest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    tmp = tmp_path_factory.mktemp("site")
+    overlay = tmp / "phase-fixtures"
+
+    def folder_of(phase: Phase) -> Path:
+        if (phase.folder / "README.md").is_file():
+            return phase.folder
+        copy = overlay / phase.folder.name
+        shutil.copytree(phase.folder, copy, dirs_exist_ok=True)
+        for fixture, name in (("README.md", "README.md"), ("notebook.json", "notebook.ipynb")):
+            if not (copy / name).exists():
+                shutil.copyfile(FIXTURES / fixture, copy / name)
+        return copy
+
+    config = generate(tmp / "out", Sources(folder_of=folder_of, results_dir=tmp / "results"))
+    html = tmp / "html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(html)],
+        capture_output=True, text=True, timeout=180,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    yield tmp
+
+
+def _html(built: Path, page: str) -> str:
+    return (built / "html" / page).read_text(encoding="utf-8")
+
+
+def test_every_registered_phase_has_its_article_and_notebook(built: Path) -> None:
+    for phase in REGISTRY:
+        page = _html(built, f"phases/phase-{phase.number:02d}/index.html")
+        own = (phase.folder / "README.md").is_file()
+        readme = phase.folder / "README.md" if own else FIXTURES / "README.md"
+        title = next(line[2:].strip() for line in readme.read_text().splitlines()
+                     if line.startswith("# "))
+        assert title.split()[0] in page
+        notebook = (phase.folder / "notebook.ipynb" if own else FIXTURES / "notebook.json")
+        if notebook.is_file():
+            rendered = _html(built, f"phases/phase-{phase.number:02d}/notebook.html")
+            outputs = [o for c in json.loads(notebook.read_text())["cells"]
+                       for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+            for output in outputs[:3]:  # committed outputs are shown as they were saved
+                text = "".join(output["text"]).strip().splitlines()[0]
+                assert text in rendered
+
+
+def test_notebooks_are_rendered_not_executed(built: Path) -> None:
+    """The fixture cell prints 42 when run; its saved output says otherwise."""
+    rendered = "".join(_html(built, f"phases/phase-{p.number:02d}/notebook.html")
+                       for p in REGISTRY
+                       if (built / "html" / f"phases/phase-{p.number:02d}/notebook.html").exists())
+    if not any(not (p.folder / "notebook.ipynb").exists() for p in REGISTRY):
+        pytest.skip("every phase has its own notebook; the fixture is not used")
+    assert "fixture-output-42" in rendered
+
+
+def test_drills_page_matches_the_registry(built: Path) -> None:
+    entries = drills.drill_entries()
+    assert (built / "out/docs/drills.md").read_text() == drills.drills_page(entries)
+    page = _html(built, "drills.html")
+    if entries is None:
+        assert "issue 5" in page
+    else:
+        for entry in entries:
+            assert f"<code>{entry.name}</code>" in page
+
+
+def test_problem_types_page_lists_every_code(built: Path) -> None:
+    page = _html(built, "problems.html")
+    for code, ptype in PROBLEM_TYPES.items():
+        assert f'id="{code}"' in page, code
+        assert ptype.title.split()[0] in page
+
+
+def test_api_reference_covers_every_operation(built: Path) -> None:
+    spec = openapi_spec(latest())
+    served = json.loads((built / "html/api/openapi.json").read_text())
+    assert served == json.loads(json.dumps(spec))
+    page = (built / "out/docs/api/index.md").read_text()
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                assert f"### {method.upper()} {path}\n" in page
+    headings = [line for line in page.splitlines() if line.startswith("### ")]
+    assert not [h for h in headings if "/naive" in h or "/_drill" in h]
+
+
+def test_built_site_loads_nothing_from_the_network(built: Path) -> None:
+    remote = re.compile(r'<(?:script|link|img)[^>]+(?:src|href)="(?:https?:)?//[^"]+"')
+    offenders = {}
+    for page in (built / "html").rglob("*.html"):
+        found = remote.findall(page.read_text(encoding="utf-8"))
+        if found:
+            offenders[page.name] = found[:3]
+    assert not offenders
+
+
+def test_labs_and_guides_are_published(built: Path) -> None:
+    from fintech_core.labs.registry import LABS, PLANNED
+
+    index = _html(built, "labs/index.html")
+    for spec in LABS:
+        assert spec.title in index
+        assert 'id="the-schema"' in _html(built, f"labs/lab-{spec.number:02d}.html")
+    for planned in PLANNED:
+        assert planned.title in index
+    for page in ("instructor.html", "architecture.html", "benchmarks.html", "index.html"):
+        assert (built / "html" / page).is_file()
+    assert 'class="mermaid"' in _html(built, "architecture.html")

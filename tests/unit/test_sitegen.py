@@ -1,0 +1,102 @@
+"""The site generator's pieces, without mkdocs: link rewriting, registries, placeholders."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from fintech_core.sitegen import benchmarks, drills, home
+from fintech_core.sitegen.markdown import rewrite_links
+from fintech_core.sitegen.phases import MissingReadme, phase_docs
+from phases import REGISTRY
+
+
+def test_links_to_published_pages_are_kept_and_others_become_paths(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    src = repo / "phases" / "p0"
+    (src / "img").mkdir(parents=True)
+    (src / "img" / "flow.png").write_bytes(b"png")
+    docs_page_dir = tmp_path / "docs" / "phases" / "phase-00"
+    pages = {(repo / "labs" / "README.md").resolve(): tmp_path / "docs" / "labs" / "index.md"}
+    assets: dict[Path, Path] = {}
+    text = ("See [the labs](../../labs/README.md#start), [code](../../shared/x.py), "
+            "[web](https://example.org), [here](#top) and ![flow](img/flow.png).\n"
+            "```\n[not a link](../../shared/y.py)\n```\n")
+    out = rewrite_links(text, src.resolve(), docs_page_dir, repo.resolve(), pages, assets)
+    assert "[the labs](../../labs/index.md#start)" in out
+    assert "code (`shared/x.py`)" in out
+    assert "[web](https://example.org)" in out and "[here](#top)" in out
+    assert "![flow](img/flow.png)" in out
+    assert assets == {(src / "img" / "flow.png").resolve(): docs_page_dir / "img" / "flow.png"}
+    assert "[not a link](../../shared/y.py)" in out  # fenced code is left alone
+
+
+def test_a_registered_phase_without_readme_is_an_error(tmp_path: Path) -> None:
+    phase = replace(REGISTRY[0], folder=tmp_path)
+    with pytest.raises(MissingReadme, match=r"README\.md"):
+        phase_docs([phase])
+    (tmp_path / "README.md").write_text("# P\n")
+    (doc,) = phase_docs([phase])
+    assert doc.notebook is None
+
+
+@dataclass
+class FakeDrill:
+    name: str
+    title: str
+    description: str
+
+
+def _fake_drills(monkeypatch: pytest.MonkeyPatch, **attrs: object) -> None:
+    module = types.ModuleType("fake_drills")
+    for key, value in attrs.items():
+        setattr(module, key, value)
+    monkeypatch.setitem(sys.modules, "fake_drills", module)
+    monkeypatch.setattr(drills, "DRILLS_MODULE", "fake_drills")
+
+
+def test_drills_page_lists_a_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_drills(monkeypatch, REGISTRY={
+        "lost-response": FakeDrill("lost-response", "The lost 200", "Retry after a timeout."),
+        "race": FakeDrill("race", "Two transfers, one balance", "An overdraft race.")})
+    entries = drills.drill_entries()
+    assert entries is not None and [e.name for e in entries] == ["lost-response", "race"]
+    page = drills.drills_page(entries)
+    assert "`lost-response`" in page and "An overdraft race." in page and "2 drills" in page
+
+
+def test_drills_registry_in_an_unknown_shape_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_drills(monkeypatch, SOMETHING_ELSE=())
+    with pytest.raises(RuntimeError, match="REGISTRY"):
+        drills.drill_entries()
+
+
+def test_drills_page_says_when_drills_do_not_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drills, "DRILLS_MODULE", "fintech_core.no_such_drills_package")
+    assert drills.drill_entries() is None
+    assert "issue 5" in drills.drills_page(None)
+
+
+def test_benchmarks_placeholder_then_latest_result(tmp_path: Path) -> None:
+    assert "issue 6" in benchmarks.benchmarks_page(tmp_path)
+    (tmp_path / "old.json").write_text(json.dumps({"tps": 1}))
+    newest = tmp_path / "run" / "new.json"
+    newest.parent.mkdir()
+    newest.write_text(json.dumps([{"scenario": "hot-account", "tps": 812, "p99_ms": 41}]))
+    page = benchmarks.benchmarks_page(tmp_path)
+    assert "results/run/new.json" in page and "| hot-account | 812 | 41 |" in page
+
+
+def test_home_marks_only_registered_phases_as_built() -> None:
+    docs = phase_docs([replace(REGISTRY[0], folder=Path(__file__).parents[1] / "site" /
+                               "fixtures")])
+    page = home.home_page(docs)
+    rows = [line for line in page.splitlines() if line.startswith("| ")]
+    built = [r for r in rows if "**built**" in r]
+    assert len(built) == 1 and built[0].startswith("| 0 |")
+    assert sum("| planned |" in r for r in rows) == len(home.ROADMAP) - 1
