@@ -12,21 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 from fintech_core.chaos.env import ChaosEnv
-from fintech_core.db.admin import drop_database
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port
 
-PREFIX = "fincore_test_chaos"
+from tests.conftest import dedicated_api
 
 
 @pytest.fixture(scope="module")
 def chaos_env(lab: Lab) -> Iterator[ChaosEnv]:
-    chaos_lab = Lab(lab.settings.model_copy(update={"database_prefix": PREFIX}))
-    drop_database(chaos_lab.database_url(), f"{PREFIX}_p0")
-    url = chaos_lab.prepare_database(0)
-    api = chaos_lab.api(0, port=free_port(), drill_mode=True, naive_baseline=True)
-    api.start()
-    try:
+    for api, url in dedicated_api(lab, "fincore_test_chaos", drill_mode=True, naive_baseline=True):
         yield ChaosEnv(api, url, postgres=None, phase=0)
-    finally:
-        api.stop()

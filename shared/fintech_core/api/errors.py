@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 from fintech_core.api.problems import PROBLEM_TYPES, problem_response
 from fintech_core.domain.errors import (
@@ -18,6 +19,7 @@ from fintech_core.domain.errors import (
     IdempotencyKeyMalformed,
     IdempotencyKeyMissing,
 )
+from fintech_core.service.idempotency_key import KEY_RULE
 
 log = logging.getLogger("fintech_core.api")
 
@@ -43,7 +45,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         if loc[:2] == ["header", _IDEMPOTENCY_HEADER]:
             missing = e.get("type") == "missing"
             err = (IdempotencyKeyMissing if missing else IdempotencyKeyMalformed)(
-                "send an Idempotency-Key header" if missing else "Idempotency-Key is too long")
+                "send an Idempotency-Key header" if missing else KEY_RULE)
             return await on_domain_error(request, err)
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem_response("malformed-json", "the body is not valid JSON", request.url.path)
@@ -57,9 +59,22 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     code = by_status.get(exc.status_code)
     if code is None:
         code = "validation-error" if 400 <= exc.status_code < 500 else "internal-error"
-    response = problem_response(code, str(exc.detail), request.url.path)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    response = problem_response(code, str(exc.detail), request.url.path, headers=headers)
     response.status_code = exc.status_code
     return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 wants every method the resource supports in `Allow`. Starlette lists only those
+    of the first route whose path matched, and GET and POST /accounts are two routes."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path_regex.match(request.url.path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
