@@ -39,7 +39,7 @@ def read_facts(database_url: str, target: str, accounts: list[str], principal: s
         # One REPEATABLE READ transaction: balances, transfers and keys from the same snapshot.
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            balances = {str(r[0]): int(r[1]) for r in conn.execute(
+            balances: dict[str, float] = {str(r[0]): int(r[1]) for r in conn.execute(
                 "SELECT id, balance FROM accounts WHERE id = ANY(%s::uuid[])", (accounts,))}
             transfers = [TransferRow(str(r[0]), r[1], r[2], r[3] and str(r[3]), str(r[4]), int(r[5]))
                          for r in conn.execute(

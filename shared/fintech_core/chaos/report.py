@@ -19,9 +19,12 @@ SHOWN_PER_KIND = 5  # examples of each violation kind in the results; the count 
 
 
 def figures(records: Iterable[Record]) -> dict[str, Any]:
-    attempts, finals, outcomes, statuses = 0, {}, Counter(), Counter()
+    attempts, snapshots, finals = 0, 0, {}
+    outcomes: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
     faults: Counter[str] = Counter()
-    snapshots, run, end = 0, {}, {}
+    run: Record = {}
+    end: Record = {}
     for r in records:
         kind = r["kind"]
         if kind == "attempt":
