@@ -23,7 +23,7 @@ CI_FAULTS = ("api-kill", "pg-terminate", "crash-point", "slow-transfer")
 @pytest.fixture(scope="module")
 def clean_run(chaos_env: ChaosEnv, tmp_path_factory: pytest.TempPathFactory) -> dict:
     config = ChaosConfig(transfers=1000, workers=12, accounts=16, faults=CI_FAULTS,
-                         fault_interval_s=1.5)
+                         fault_every=80)  # paced by progress: every kind at least twice
     return run(chaos_env, config, tmp_path_factory.mktemp("chaos"))
 
 
@@ -33,7 +33,7 @@ def test_bank_workload_under_faults_has_zero_violations(clean_run: dict) -> None
     assert clean_run["violations_by_kind"] == {}, clean_run["examples"]
     assert clean_run["ok"] and f["operations"] == 1000
     assert f["settled_201"] + f["settled_4xx"] == 1000
-    assert f["faults"].get("api-kill", 0) >= 1 and f["faults"].get("pg-terminate", 0) >= 1
+    assert all(f["faults"].get(kind, 0) >= 2 for kind in CI_FAULTS), f["faults"]
     assert f["retries"] > 0 and f["snapshots"] > 0
 
 

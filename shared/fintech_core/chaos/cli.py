@@ -22,7 +22,7 @@ def chaos(
     faults: Annotated[str, typer.Option(help=f"Comma-separated, or 'all' ({ALL_FAULTS}), or 'none'. "
                                               "pg-restart restarts the embedded server for every "
                                               "database on it.")] = "api-kill,pg-terminate",
-    interval: Annotated[float, typer.Option(help="Mean seconds between faults.")] = 3.0,
+    fault_every: Annotated[int, typer.Option(help="One fault per ~N settled transfers.")] = 80,
     target: Annotated[str, typer.Option(help="bank, or naive (the broken baseline: fails).")] = "bank",
     seed: Annotated[int, typer.Option()] = 7,
     out: Annotated[Path, typer.Option(help="Where the operation log and results go.")] = Path("results"),
@@ -40,7 +40,7 @@ def chaos(
     settings = _settings(phase).model_copy(update={"database_prefix": CHAOS_DATABASE_PREFIX})
     config = ChaosConfig(phase=settings.phase, target=target, transfers=transfers, workers=workers,
                          accounts=accounts, faults=tuple(n for n in names.split(",") if n),
-                         fault_interval_s=interval, seed=seed)
+                         fault_every=fault_every, seed=seed)
     console.log(f"starting the lab (phase {settings.phase})")
     with LabSession(settings.phase, settings=settings) as s:
         env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase)

@@ -104,13 +104,13 @@ async def _drive(workload: Workload, env: ChaosEnv, faults: list[Fault],
 
 async def _inject(faults: list[Fault], env: ChaosEnv, workload: Workload) -> None:
     rng, cfg, order = random.Random(workload.config.seed + 1), workload.config, list[Fault]()
+    due = 0
     while faults:
-        try:
-            pause = rng.uniform(0.5, 1.5) * cfg.fault_interval_s
-            await asyncio.wait_for(workload.done.wait(), timeout=pause)
-            return
-        except TimeoutError:
-            pass
+        due += max(1, round(rng.uniform(0.5, 1.5) * cfg.fault_every))
+        while workload.settled < due:
+            if workload.done.is_set():
+                return
+            await asyncio.sleep(0.05)
         order = order or rng.sample(faults, len(faults))  # every kind once per round
         fault, began = order.pop(), time.monotonic()
         try:
@@ -118,4 +118,4 @@ async def _inject(faults: list[Fault], env: ChaosEnv, workload: Workload) -> Non
         except Exception as exc:  # reported as a violation: the run did not test what it claims
             detail, ok = f"{type(exc).__name__}: {exc}", False
         workload.log.write("fault", fault=fault.name, t=time.time(), ok=ok, detail=detail,
-                           took_s=round(time.monotonic() - began, 2))
+                           took_s=round(time.monotonic() - began, 2), after_keys=workload.settled)

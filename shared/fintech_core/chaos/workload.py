@@ -41,6 +41,7 @@ class Workload:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
+        self.settled = 0  # keys finished (settled or given up): the clock faults are paced by
         self._ops: Iterator[int] = iter(range(self.config.transfers))
         timeouts, weights = zip(*self.config.timeouts, strict=True)
         self._timeouts, self._weights = list(timeouts), list(weights)
@@ -49,30 +50,34 @@ class Workload:
         return time.monotonic()
 
     async def writer(self, worker: int, http: httpx.AsyncClient) -> None:
-        cfg = self.config
         for op in self._ops:  # a shared iterator: each op is taken by exactly one writer
             src, dst = self.rng.sample(self.accounts, 2)
-            amount = self.rng.randint(1, cfg.max_amount)
-            key = f"{self.run_id}-{op}"
-            request = {"source": src, "destination": dst, "amount": amount}
-            deadline = self._t() + cfg.key_deadline_s
-            attempt = 0
-            while True:
-                attempt += 1
-                timeout = self.rng.choices(self._timeouts, self._weights)[0]
-                answer, error = await self._attempt(http, src, dst, amount, key, timeout)
-                self.log.write("attempt", worker=worker, op=op, key=key, attempt=attempt,
-                               request=request, timeout_s=timeout, **_outcome(answer, error))
-                if answer is not None and settles(answer.status, answer.code):
-                    break
-                if not self.target.keyed or self._t() > deadline:
-                    break  # the naive client has no key: a retry would be a new transfer
-                await asyncio.sleep(min(1.0, 0.01 * 2 ** min(attempt, 7)) * self.rng.uniform(.5, 1.5))
+            request = {"source": src, "destination": dst,
+                       "amount": self.rng.randint(1, self.config.max_amount)}
+            await self._settle(http, worker, op, f"{self.run_id}-{op}", request)
+            self.settled += 1
 
-    async def _attempt(self, http: httpx.AsyncClient, src: str, dst: str, amount: int,
-                       key: str, timeout: float) -> tuple[Answer | None, str | None]:
+    async def _settle(self, http: httpx.AsyncClient, worker: int, op: int, key: str,
+                      request: dict[str, Any]) -> None:
+        deadline = self._t() + self.config.key_deadline_s
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = self.rng.choices(self._timeouts, self._weights)[0]
+            answer, error = await self._attempt(http, request, key, timeout)
+            self.log.write("attempt", worker=worker, op=op, key=key, attempt=attempt,
+                           request=request, timeout_s=timeout, **_outcome(answer, error))
+            if answer is not None and settles(answer.status, answer.code):
+                return
+            if not self.target.keyed or self._t() > deadline:
+                return  # the naive client has no key: a retry would be a new transfer
+            await asyncio.sleep(min(1.0, 0.01 * 2 ** min(attempt, 7)) * self.rng.uniform(.5, 1.5))
+
+    async def _attempt(self, http: httpx.AsyncClient, request: dict[str, Any], key: str,
+                       timeout: float) -> tuple[Answer | None, str | None]:
         try:
-            return await self.target.send(http, src, dst, amount, key, timeout), None
+            return await self.target.send(http, request["source"], request["destination"],
+                                          request["amount"], key, timeout), None
         except httpx.TimeoutException:
             return None, "timeout"
         except httpx.TransportError as exc:
