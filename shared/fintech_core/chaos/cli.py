@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 
 from fintech_core.chaos.config import ChaosConfig
+from fintech_core.chaos.faults import registry
 
-ALL_FAULTS = "api-kill,crash-point,slow-transfer,pg-terminate,pg-restart,network"
+ALL_FAULTS = ",".join(registry(None))
 
 
 def chaos(
@@ -42,16 +43,16 @@ def chaos(
                          accounts=accounts, faults=tuple(n for n in names.split(",") if n),
                          fault_every=fault_every, seed=seed)
     console.log(f"starting the lab (phase {settings.phase})")
-    with LabSession(settings.phase, settings=settings) as s:
-        env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase)
-        console.log(f"API {s.url}, database {s.database_url}, faults {config.faults or 'none'}")
-        began = time.monotonic()
-        with console.status(f"{transfers} transfers, {workers} workers, under fire..."):
-            try:
+    try:
+        with LabSession(settings.phase, settings=settings) as s:
+            env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase)
+            console.log(f"API {s.url}, database {s.database_url}, faults {config.faults or 'none'}")
+            began = time.monotonic()
+            with console.status(f"{transfers} transfers, {workers} workers, under fire..."):
                 res = run(env, config, out)
-            except ValueError as exc:
-                console.print(f"[red]error:[/] {exc}")
-                raise typer.Exit(2) from None
+    except ValueError as exc:  # an unknown phase, target or fault: say so, no traceback
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     console.log(f"done in {time.monotonic() - began:.0f} s; log and results in {res['log']}")
     render(res, console)
     if not res["ok"]:

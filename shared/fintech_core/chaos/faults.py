@@ -7,7 +7,7 @@ thread. Each returns a short text for the log.
 
 Extension point for phase 2 (not implemented here, on purpose): `broker-restart` (stop and start
 `lab.broker`: memory storage loses every topic) and `relay-kill` (SIGKILL the outbox relay, start
-it again). Add each as a class with `name`, `available` and `inject`, list it in FAULTS, and add
+it again). Add each as a class with `name`, `available` and `inject`, list it in `registry`, add
 its invariant ("every committed transfer published at least once") as a check in `hooks`.
 """
 

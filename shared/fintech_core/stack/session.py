@@ -25,12 +25,16 @@ class LabSession:
         self.phase = phase
         self.lab = Lab(settings or Settings())
         self._started = [c for c in self.lab.embedded() if not c.health().ok]
-        self.lab.start_servers()
-        self.database_url = self.lab.prepare_database(phase)
         self.api = ApiServer(self.lab.settings.lab_dir, "127.0.0.1", free_port(),
                              self.lab.env(phase=phase, naive_baseline=naive, drill_mode=drill,
                                           **flags))
-        self.api.start()
+        try:
+            self.lab.start_servers()
+            self.database_url = self.lab.prepare_database(phase)
+            self.api.start()
+        except BaseException:  # e.g. Redis's port is taken: stop what this session did start
+            self._stop_own()
+            raise
         self.url = self.api.url()
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
@@ -47,6 +51,9 @@ class LabSession:
 
     def close(self) -> None:
         self.http.close()
+        self._stop_own()
+
+    def _stop_own(self) -> None:
         self.api.stop()
         for component in reversed(self._started):
             component.stop()
