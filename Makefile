@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up down status test test-fast lint notebooks clean bench site site-build
+.PHONY: up down status test test-fast lint chaos notebooks clean bench site site-build
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ test-fast: $(STAMP)
 ## notebooks: run every notebook top to bottom on the embedded stack (as CI does)
 notebooks: $(STAMP)
 	$(BIN)/pytest --nbval-lax -p no:cacheprovider phases notebooks
+
+## chaos: 10,000 transfers under every fault (API kill, crash points, slow transfers, backend
+## terminations, PostgreSQL restart, network faults when the drill proxy exists); exit 1 on any
+## violation. Figures in results/. The CI-sized run is tests/chaos (part of `make test`).
+chaos: $(STAMP)
+	$(BIN)/fincore chaos --transfers $(or $(TRANSFERS),10000) --workers 16 --faults all \
+		$(if $(PHASE),--phase $(PHASE))
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared phases tests labs site

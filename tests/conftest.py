@@ -72,6 +72,21 @@ def start_api(lab: Lab, phase: int, **flags: object) -> Iterator[str]:
         server.stop()
 
 
+def dedicated_api(lab: Lab, prefix: str, phase: int = 0,
+                  **flags: object) -> Iterator[tuple[ApiServer, str]]:
+    """An API process on its own freshly migrated database (`<prefix>_p<phase>`), for suites that
+    fill tables or break connections (chaos, fuzzing) without disturbing the others."""
+    own = Lab(lab.settings.model_copy(update={"database_prefix": prefix}))
+    drop_database(own.database_url(), f"{prefix}_p{phase}")
+    url = own.prepare_database(phase)
+    server = own.api(phase, port=free_port(), **flags)
+    server.start()
+    try:
+        yield server, url
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def api0(lab: Lab) -> Iterator[str]:
     """Base URL of a real phase-0 API process (uvicorn) with the naive baseline and drill mode."""

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from fintech_core.api import errors
+from fintech_core.api import errors, openapi
+from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.routes import drill, health, naive
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ def build_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     errors.install(app)
+    openapi.install(app)
+    app.add_middleware(RequestSizeLimit)
     app.include_router(health.router())
     for make_router in composition.routers:
         app.include_router(make_router())

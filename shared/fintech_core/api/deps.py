@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 
+from fintech_core.service.idempotency_key import HEADER_PATTERN
+
 if TYPE_CHECKING:
     from fintech_core.bootstrap import Container
 
@@ -25,13 +27,15 @@ Principal = Annotated[str, Header(
 )]
 DEFAULT_PRINCIPAL = "anonymous"
 
+# The pattern is enforced here *and* documented in the OpenAPI, so a client (or a fuzzer) can
+# know a valid key from the contract alone; a mismatch is the same 400 as parse_key's.
 IdempotencyKey = Annotated[str, Header(
-    alias="Idempotency-Key", max_length=300,
+    alias="Idempotency-Key", pattern=HEADER_PATTERN,
     description="Required on requests that move money. Mint one (e.g. a UUID) before the first "
                 "attempt and reuse it on every retry. Same key + same request replays the first "
                 "response; same key + different request is 422; while in flight, 409.",
 )]
 OptionalIdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=300,
+    alias="Idempotency-Key", pattern=HEADER_PATTERN,
     description="Optional here; when sent, the request is made idempotent like a transfer.",
 )]

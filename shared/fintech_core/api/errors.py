@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from fintech_core.api.problems import PROBLEM_TYPES, problem_response
 from fintech_core.domain.errors import (
@@ -18,10 +19,12 @@ from fintech_core.domain.errors import (
     IdempotencyKeyMalformed,
     IdempotencyKeyMissing,
 )
+from fintech_core.service.idempotency_key import KEY_RULE
 
 log = logging.getLogger("fintech_core.api")
 
 _IDEMPOTENCY_HEADER = "idempotency-key"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
@@ -43,7 +46,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         if loc[:2] == ["header", _IDEMPOTENCY_HEADER]:
             missing = e.get("type") == "missing"
             err = (IdempotencyKeyMissing if missing else IdempotencyKeyMalformed)(
-                "send an Idempotency-Key header" if missing else "Idempotency-Key is too long")
+                "send an Idempotency-Key header" if missing else KEY_RULE)
             return await on_domain_error(request, err)
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem_response("malformed-json", "the body is not valid JSON", request.url.path)
@@ -53,13 +56,31 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    by_status = {404: "not-found", 405: "method-not-allowed"}
+    # 400 from FastAPI itself means the body could not be parsed (e.g. nesting deep enough to
+    # exhaust the JSON parser's recursion).
+    by_status = {400: "malformed-json", 404: "not-found", 405: "method-not-allowed",
+                 413: "payload-too-large"}
     code = by_status.get(exc.status_code)
     if code is None:
         code = "validation-error" if 400 <= exc.status_code < 500 else "internal-error"
-    response = problem_response(code, str(exc.detail), request.url.path)
-    response.status_code = exc.status_code
-    return response
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    # status= keeps the body's `status` equal to the HTTP status for the fallback codes too.
+    return problem_response(code, str(exc.detail), request.url.path, headers=headers,
+                            status=exc.status_code)
+
+
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 wants every method the resource supports in `Allow`. Starlette lists only those
+    of the first route whose path matched, and GET and POST /accounts are two routes, so ask
+    every route, through its public `matches`, which methods it would take here."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 async def on_database_down(request: Request, exc: Exception) -> JSONResponse:

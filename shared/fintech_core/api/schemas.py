@@ -1,7 +1,8 @@
 """Request and response bodies: the OpenAPI contract.
 
-Amounts are JSON integers in minor units (1050 = 10.50 EUR). StrictInt refuses 10.5, "1050" and
-true; `extra="forbid"` refuses unknown fields, so a client cannot mass-assign a balance or status.
+Amounts are JSON integers in minor units (1050 = 10.50 EUR; 1050.0 too, since JSON Schema calls it
+an integer). StrictInt refuses 10.5, "1050" and true; `extra="forbid"` refuses unknown fields, so
+a client cannot mass-assign a balance or status.
 """
 
 from __future__ import annotations
@@ -10,16 +11,28 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
 from fintech_core.domain.accounts import Account
 from fintech_core.domain.transfers import Transfer
 
-MAX_MINOR_UNITS = 2**63 - 1  # PostgreSQL bigint
+# 2**53 - 1, not bigint's 2**63 - 1: JSON numbers past 2**53 are not exact in most parsers
+# (JavaScript, and JSON Schema validators comparing as floats), so a documented maximum of
+# 2**63 - 1 let 2**63 + 191 "validate" on the client and fail on the server.
+MAX_MINOR_UNITS = 2**53 - 1
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema counts 1050.0 as an integer, so the contract we publish promises to accept
+    it; a fraction, a string or a boolean is still refused by StrictInt."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR_UNITS,
                                     description="Integer minor units (cents for EUR).",
-                                    examples=[1050])]
+                                    examples=[1050]), BeforeValidator(_whole_number)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"],
                                     description="ISO 4217 alphabetic code.")]
 Owner = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]

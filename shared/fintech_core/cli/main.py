@@ -4,6 +4,7 @@
     fincore down      stop everything the lab started (also after a crash)
     fincore status    real health checks of every component
     fincore serve     run the API in this process (compose, Docker, debugging)
+    fincore chaos     the bank workload under faults, then every invariant checked
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.chaos.cli import chaos as chaos_command
 from fintech_core.cli.bench import bench
 from fintech_core.labs.cli import app as lab_app
 from fintech_core.settings import Settings
@@ -185,6 +187,9 @@ def env(phase: PhaseOpt = None) -> None:
     for key, value in Lab(settings).env(phase=settings.phase).items():
         if key.startswith("FINCORE_"):
             print(f"export {key}={value}")
+
+
+app.command("chaos")(chaos_command)
 
 
 def main() -> None:

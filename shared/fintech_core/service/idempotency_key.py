@@ -15,7 +15,11 @@ from typing import Any
 from fintech_core.domain.errors import IdempotencyKeyMalformed, IdempotencyKeyMissing
 
 MAX_KEY_LENGTH = 255
-_TOKEN = re.compile(rf"^[A-Za-z0-9_\-.:~+/=]{{1,{MAX_KEY_LENGTH}}}$")
+_CHARS = rf"[A-Za-z0-9_\-.:~+/=]{{1,{MAX_KEY_LENGTH}}}"
+_TOKEN = re.compile(rf"^{_CHARS}$")
+# What the OpenAPI documents for the header: the bare token or the sf-string form "token".
+HEADER_PATTERN = rf'^({_CHARS}|"{_CHARS}")$'
+KEY_RULE = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters of A-Z a-z 0-9 _ - . : ~ + / ="
 
 
 def parse_key(raw: str | None) -> str:
@@ -28,9 +32,7 @@ def parse_key(raw: str | None) -> str:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if not _TOKEN.fullmatch(value):
-        raise IdempotencyKeyMalformed(
-            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters of A-Z a-z 0-9 _ - . : ~ + / ="
-        )
+        raise IdempotencyKeyMalformed(KEY_RULE)
     return value
 
 

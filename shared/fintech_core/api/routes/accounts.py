@@ -29,6 +29,11 @@ class BadCursor(Rejected):
     code = "validation-error"
 
 
+# A cursor is the unpadded base64url of a 16-byte account id: always 22 characters, and any such
+# string decodes to *some* id, so every cursor the schema allows is one the API accepts.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+
 def encode_cursor(account_id: UUID) -> str:
     return base64.urlsafe_b64encode(account_id.bytes).decode().rstrip("=")
 
@@ -65,7 +70,8 @@ def router() -> APIRouter:
     async def list_accounts(
         c: ContainerDep,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: Annotated[str | None, Query(max_length=64)] = None,
+        cursor: Annotated[str | None, Query(
+            pattern=CURSOR_PATTERN, description="next_cursor of the previous page")] = None,
         owner: Annotated[str | None, Query(max_length=200)] = None,
     ) -> AccountPage:
         after = decode_cursor(cursor) if cursor else None

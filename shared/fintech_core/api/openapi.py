@@ -1,0 +1,50 @@
+"""The OpenAPI document, made to say what the API really answers.
+
+FastAPI documents every request-validation failure as a 422 `application/json`
+`HTTPValidationError`; this API answers it as `application/problem+json` (errors.py). A client
+generated from the document, or a fuzzer checking it, would be misled, so the schema is patched
+once, when it is first built: each such 422 points at `Problem` instead. And every operation
+that takes a body documents the 413 of the body-size cap (limits.py), which sits before routing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from fintech_core.api.problems import PROBLEM_JSON
+
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+_PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_PROBLEM_422 = {"description": "Validation error: problem details (RFC 9457) with `errors`",
+                "content": _PROBLEM}
+_PROBLEM_413 = {"description": "Request body over the 64 KiB cap", "content": _PROBLEM}
+
+
+def _patched(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.get("components", {}).get("schemas", {})
+    if "Problem" not in components:  # a route set that declares no problem: nothing to point at
+        return schema
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            ref = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if ref.get("schema", {}).get("$ref") == _FASTAPI_422:
+                responses["422"] = _PROBLEM_422
+            if "requestBody" in operation:
+                responses.setdefault("413", _PROBLEM_413)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
+def install(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _patched(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

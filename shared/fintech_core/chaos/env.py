@@ -1,0 +1,38 @@
+"""The real servers one run talks to, whoever started them (the CLI's LabSession or a test)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fintech_core.stack.api_server import ApiServer
+from fintech_core.stack.postgres import EmbeddedPostgres
+from fintech_core.stack.processes import port_open, wait_until
+
+# Runs use their own database (`fincore_chaos_p<N>`), so terminating the API's backends or
+# filling tables never disturbs the API a reader has open on `fincore_p<N>`.
+CHAOS_DATABASE_PREFIX = "fincore_chaos"
+
+
+@dataclass
+class ChaosEnv:
+    api: ApiServer  # a child process we may SIGKILL and start again on the same port
+    database_url: str  # the phase database the API uses
+    postgres: EmbeddedPostgres | None  # None when the server is external: no restart fault
+    phase: int
+
+    @property
+    def api_url(self) -> str:
+        return self.api.url()
+
+    def wait_api_gone(self, timeout: float = 10) -> bool:
+        """True once the process is gone *and* its port is closed. Both are needed: a dying
+        process loses its command line (so its pid file reads as stale) before the kernel
+        closes its listening socket, and restarting in that gap finds the port taken."""
+        return wait_until(lambda: self.api.running_pid() is None
+                          and not port_open(self.api.host, self.api.port), timeout, 0.02)
+
+    def ensure_api(self) -> None:
+        """Bring the API back if a fault left it down (a crash point that fired late)."""
+        if self.api.running_pid() is None:
+            self.wait_api_gone()
+            self.api.start()

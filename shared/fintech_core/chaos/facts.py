@@ -1,0 +1,53 @@
+"""What the database says after a run: the second witness the checker weighs against the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    id: str
+    kind: str
+    status: str
+    source: str | None
+    destination: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    status: int
+    transfer_id: str | None  # `id` of a stored 201, `transfer_id` of a stored problem
+
+
+@dataclass
+class Facts:
+    balances: dict[str, float]  # float only for the naive baseline
+    transfers: list[TransferRow] = field(default_factory=list)
+    keys: dict[str, KeyRow] = field(default_factory=dict)
+
+
+def read_facts(database_url: str, target: str, accounts: list[str], principal: str) -> Facts:
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        if target == "naive":
+            rows = conn.execute("SELECT id::text, balance FROM naive_accounts"
+                                " WHERE id = ANY(%s::int[])", ([int(a) for a in accounts],))
+            return Facts({r[0]: r[1] for r in rows.fetchall()})
+        # One REPEATABLE READ transaction: balances, transfers and keys from the same snapshot.
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            balances: dict[str, float] = {str(r[0]): int(r[1]) for r in conn.execute(
+                "SELECT id, balance FROM accounts WHERE id = ANY(%s::uuid[])", (accounts,))}
+            transfers = [TransferRow(str(r[0]), r[1], r[2], r[3] and str(r[3]), str(r[4]), int(r[5]))
+                         for r in conn.execute(
+                "SELECT id, kind, status, source_id, destination_id, amount FROM transfers"
+                " WHERE source_id = ANY(%(a)s::uuid[]) OR destination_id = ANY(%(a)s::uuid[])",
+                {"a": accounts})]
+            keys = {r[0]: KeyRow(r[1], r[2] or r[3]) for r in conn.execute(
+                "SELECT key, response_status, response_body::jsonb ->> 'id',"
+                "       response_body::jsonb ->> 'transfer_id'"
+                "  FROM idempotency_keys WHERE principal = %s", (principal,))}
+    return Facts(balances, transfers, keys)

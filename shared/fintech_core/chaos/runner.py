@@ -1,0 +1,121 @@
+"""One chaos run end to end: seed, drive writers + readers + faults, then judge and report."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fintech_core.chaos import oplog
+from fintech_core.chaos.checker import Violation, check
+from fintech_core.chaos.config import ChaosConfig
+from fintech_core.chaos.env import ChaosEnv
+from fintech_core.chaos.facts import read_facts
+from fintech_core.chaos.faults import PLANNED, Fault, registry
+from fintech_core.chaos.hooks import HookResult, NetworkFaults, ledger_verify
+from fintech_core.chaos.report import figures, results, save
+from fintech_core.chaos.targets import make_target
+from fintech_core.chaos.workload import Workload
+
+
+def select_faults(names: tuple[str, ...], env: ChaosEnv,
+                  proxy: NetworkFaults | None) -> tuple[list[Fault], dict[str, str]]:
+    known = registry(proxy)
+    for name in names:
+        if name in PLANNED:
+            raise ValueError(f"fault {name!r} comes with phase 2; it is not implemented yet")
+        if name not in known:
+            raise ValueError(f"unknown fault {name!r}; known: {', '.join(known)}")
+    active, skipped = [], {}
+    for name in names:
+        why = known[name].available(env)
+        if why is None:
+            active.append(known[name])
+        else:
+            skipped[name] = why
+    return active, skipped
+
+
+def run(env: ChaosEnv, config: ChaosConfig, out_dir: Path) -> dict[str, Any]:
+    run_id = f"chaos-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    target = make_target(config.target, principal=run_id)
+    with httpx.Client(base_url=env.api_url, timeout=30) as http:
+        accounts = target.seed(http, config.accounts, config.initial_balance, owner=run_id)
+    proxy = NetworkFaults.open(env.api.host, env.api.port)[0] if "network" in config.faults else None
+    try:
+        faults, skipped = select_faults(config.faults, env, proxy)
+        log = oplog.OpLog(out_dir / f"{run_id}.jsonl")
+        log.write("run", run_id=run_id, principal=run_id, target=target.name, phase=env.phase,
+                  accounts=accounts, seeded_total=config.accounts * config.initial_balance,
+                  faults=[f.name for f in faults], faults_skipped=skipped, t=time.time())
+        workload = Workload(config, target, accounts, log, run_id)
+        began = time.monotonic()
+        try:
+            asyncio.run(_drive(workload, env, faults, proxy))
+        finally:
+            log.write("end", operations=config.transfers, duration_s=time.monotonic() - began)
+            log.close()
+    finally:
+        if proxy is not None:
+            proxy.close()
+    return judge(env, config, log.path, accounts, run_id)
+
+
+def judge(env: ChaosEnv, config: ChaosConfig, log_path: Path, accounts: list[str],
+          principal: str) -> dict[str, Any]:
+    """The checker's half, separable so tests can hand it a doctored log or database."""
+    env.ensure_api()
+    hooks: list[HookResult] = []
+    if config.target == "bank":
+        hooks.append(ledger_verify(env.api_url, env.phase))
+    records = list(oplog.read(log_path))
+    facts = read_facts(env.database_url, config.target, accounts, principal)
+    violations = check(records, facts, hooks, keyed=config.target == "bank")
+    violations += [Violation("fault-failed", f"{r['fault']}: {r['detail']}")
+                   for r in records if r["kind"] == "fault" and not r["ok"]]
+    res = results(figures(records), violations, hooks, config.as_json())
+    res["log"] = str(log_path)
+    save(log_path.with_suffix(".json"), res)
+    return res
+
+
+async def _drive(workload: Workload, env: ChaosEnv, faults: list[Fault],
+                 proxy: NetworkFaults | None) -> None:
+    cfg = workload.config
+    limits = httpx.Limits(max_connections=cfg.workers + 2)
+    no_reuse = httpx.Limits(max_keepalive_connections=0)  # the proxy breaks connections, not requests
+    async with httpx.AsyncClient(base_url=env.api_url, limits=limits) as direct, \
+            httpx.AsyncClient(base_url=proxy.url if proxy else env.api_url, limits=no_reuse) as via:
+        readers = [asyncio.create_task(workload.reader(env.database_url)) for _ in range(cfg.readers)]
+        injector = asyncio.create_task(_inject(faults, env, workload))
+        try:
+            await asyncio.gather(*(workload.writer(w, via if proxy and w % 2 else direct)
+                                   for w in range(cfg.workers)))
+        finally:
+            workload.done.set()
+            await injector  # a fault under way finishes (and restores service) first
+            await asyncio.gather(*readers)
+
+
+async def _inject(faults: list[Fault], env: ChaosEnv, workload: Workload) -> None:
+    rng, cfg, order = random.Random(workload.config.seed + 1), workload.config, list[Fault]()
+    due = 0
+    while faults:
+        due += max(1, round(rng.uniform(0.5, 1.5) * cfg.fault_every))
+        while workload.settled < due:
+            if workload.done.is_set():
+                return
+            await asyncio.sleep(0.05)
+        order = order or rng.sample(faults, len(faults))  # every kind once per round
+        fault, began = order.pop(), time.monotonic()
+        try:
+            detail, ok = await asyncio.to_thread(fault.inject, env, rng), True
+        except Exception as exc:  # reported as a violation: the run did not test what it claims
+            detail, ok = f"{type(exc).__name__}: {exc}", False
+        workload.log.write("fault", fault=fault.name, t=time.time(), ok=ok, detail=detail,
+                           took_s=round(time.monotonic() - began, 2), after_keys=workload.settled)
