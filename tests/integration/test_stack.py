@@ -133,3 +133,11 @@ def test_foreground_up_stops_everything(lab_env: dict[str, str], stop_with: str)
     assert proc.returncode == 0, output
     assert "stopped." in output
     assert not any(port_open("127.0.0.1", p) for p in ports(lab_env))
+
+
+def test_a_healthy_server_from_another_lab_is_reused(lab: Lab, tmp_path: Path) -> None:
+    """A second lab pointed at the same ports reuses the running servers and starts none."""
+    other = Lab(lab.settings.model_copy(update={"lab_dir": tmp_path / "other"}))
+    other.start_servers()
+    assert not (tmp_path / "other" / "postgres").exists()
+    assert all(h.ok for h in other.status())

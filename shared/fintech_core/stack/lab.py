@@ -70,7 +70,13 @@ class Lab:
         return [c for c in (self.postgres, self.redis, self.broker) if c is not None]
 
     def start_servers(self, progress: Progress = _quiet) -> None:
+        """Start each embedded server, or reuse one that already answers on its port as the
+        right kind of server (e.g. `make up` from another checkout). A port held by anything
+        else is an error that names the setting to change."""
         for component in self.embedded():
+            if component.health().ok:
+                progress(f"reusing the {component.name} already at {component.url()}")
+                continue
             progress(f"starting {component.name}")
             component.start()
             progress(f"{component.name} ready at {component.url()}")
