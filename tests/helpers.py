@@ -26,7 +26,8 @@ def open_account(api: str, owner: str = "alice", currency: str = "EUR",
     return account_id
 
 
-def transfer_body(source: str, destination: str, amount: int, currency: str = "EUR") -> dict[str, Any]:
+def transfer_body(source: str, destination: str, amount: int,
+                  currency: str = "EUR") -> dict[str, Any]:
     return {"source_account_id": source, "destination_account_id": destination,
             "amount": amount, "currency": currency}
 

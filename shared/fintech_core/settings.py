@@ -40,7 +40,8 @@ class Settings(BaseSettings):
 
     database_prefix: str = Field(
         default="fincore", pattern=r"^[a-z][a-z0-9_]{0,40}$",
-        description="Databases are named <prefix>_p<phase> on the server FINCORE_DATABASE_URL names.",
+        description="Databases are named <prefix>_p<phase> on the server that "
+                    "FINCORE_DATABASE_URL names.",
     )
 
     # --- the service ------------------------------------------------------------------------

@@ -104,7 +104,8 @@ def test_frozen_and_closed_accounts_refuse_money(api0: str, sql: psycopg.Connect
     assert httpx.post(f"{api0}/accounts/{b}/freeze").json()["status"] == "FROZEN"
     frozen = post_transfer(api0, transfer_body(a, b, 100))
     assert frozen.status_code == 409 and frozen.json()["code"] == "account-frozen"
-    assert httpx.get(f"{api0}/transfers/{frozen.json()['transfer_id']}").json()["status"] == "FAILED"
+    failed = httpx.get(f"{api0}/transfers/{frozen.json()['transfer_id']}").json()
+    assert failed["status"] == "FAILED"
     assert httpx.post(f"{api0}/accounts/{b}/unfreeze").json()["status"] == "ACTIVE"
     assert post_transfer(api0, transfer_body(a, b, 100)).status_code == 201
     not_empty = httpx.post(f"{api0}/accounts/{b}/close")

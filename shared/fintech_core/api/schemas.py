@@ -51,7 +51,8 @@ class AccountOut(BaseModel):
 
 class AccountPage(BaseModel):
     items: list[AccountOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end.")
 
 
 class DepositIn(Strict):

@@ -26,14 +26,16 @@ app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and it
                   no_args_is_help=True, add_completion=False)
 console = Console()
 
-PhaseOpt = Annotated[int | None, typer.Option("--phase", "-p", help="Phase to run (default: latest built, or FINCORE_PHASE).")]
+PhaseOpt = Annotated[int | None, typer.Option(
+    "--phase", "-p", help="Phase to run (default: latest built, or FINCORE_PHASE).")]
 
 
 def _settings(phase: int | None) -> Settings:
     from phases import latest
 
     settings = Settings()
-    chosen = phase if phase is not None else (settings.phase if "FINCORE_PHASE" in __import__("os").environ else latest())
+    from_env = "FINCORE_PHASE" in __import__("os").environ
+    chosen = phase if phase is not None else (settings.phase if from_env else latest())
     return settings.model_copy(update={"phase": chosen})
 
 

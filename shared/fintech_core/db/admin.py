@@ -24,4 +24,5 @@ def ensure_database(server_url: str, name: str) -> bool:
 
 def drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(with_database(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                     .format(sql.Identifier(name)))

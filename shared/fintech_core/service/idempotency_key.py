@@ -15,7 +15,7 @@ from typing import Any
 from fintech_core.domain.errors import IdempotencyKeyMalformed, IdempotencyKeyMissing
 
 MAX_KEY_LENGTH = 255
-_TOKEN = re.compile(r"^[A-Za-z0-9_\-.:~+/=]{1,%d}$" % MAX_KEY_LENGTH)
+_TOKEN = re.compile(rf"^[A-Za-z0-9_\-.:~+/=]{{1,{MAX_KEY_LENGTH}}}$")
 
 
 def parse_key(raw: str | None) -> str:

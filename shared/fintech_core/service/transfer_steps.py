@@ -21,7 +21,8 @@ async def lock_accounts(ctx: TransferContext) -> None:
     ctx.accounts = await ctx.uow.accounts.lock(wanted)
     for account_id in wanted:
         if account_id not in ctx.accounts:
-            raise AccountNotFound(f"account {account_id} does not exist", account_id=str(account_id))
+            raise AccountNotFound(f"account {account_id} does not exist",
+                                  account_id=str(account_id))
 
 
 async def check_currency(ctx: TransferContext) -> None:

@@ -30,8 +30,10 @@ class TransferService:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
-    async def execute(self, uow: UnitOfWork, command: TransferCommand, principal: str) -> TransferOutcome:
-        """Run inside the caller's unit of work; the caller commits (with the idempotency record)."""
+    async def execute(self, uow: UnitOfWork, command: TransferCommand,
+                      principal: str) -> TransferOutcome:
+        """Run inside the caller's unit of work; the caller commits (with the idempotency
+        record)."""
         ctx = TransferContext(uow=uow, command=command, transfer_id=uuid7(), principal=principal)
         try:
             await self.pipeline.run(ctx)
