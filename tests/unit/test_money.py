@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fintech_core.domain.currency import currency_exponents, exponent
 from fintech_core.domain.errors import AmountTooPrecise, CurrencyMismatch, InvalidAmount
 from fintech_core.domain.money import Money
 from fintech_core.domain.rounding import Rounding
-from hypothesis import given
-from hypothesis import strategies as st
 
 CURRENCIES = sorted(currency_exponents())
 BIG = 10**15

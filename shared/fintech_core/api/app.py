@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from fintech_core.api import errors
+from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health, naive
 
 if TYPE_CHECKING:
@@ -41,11 +42,14 @@ def build_app(container: Container) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.open()
-        reaper = asyncio.create_task(_reap_forever(container))
+        tasks = [asyncio.create_task(_reap_forever(container))]
+        tasks += [asyncio.create_task(task(container))
+                  for task in container.composition.background_tasks]
         try:
             yield
         finally:
-            reaper.cancel()
+            for task in tasks:
+                task.cancel()
             await container.close()
 
     composition = container.composition
@@ -58,8 +62,7 @@ def build_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     app.include_router(health.router())
-    for make_router in composition.routers:
-        app.include_router(make_router())
+    app.include_router(composed_router(composition))
     if container.settings.naive_baseline:
         app.include_router(naive.router())
     if container.settings.drill_mode:

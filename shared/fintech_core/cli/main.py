@@ -4,6 +4,7 @@
     fincore down      stop everything the lab started (also after a crash)
     fincore status    real health checks of every component
     fincore serve     run the API in this process (compose, Docker, debugging)
+    fincore ledger verify   recompute every balance from postings (phase 1+)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.cli import ledger as ledger_cli
 from fintech_core.settings import Settings
 from fintech_core.stack.component import Health
 from fintech_core.stack.lab import Lab
@@ -24,6 +26,7 @@ from fintech_core.stack.processes import PidFile
 
 app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and its drills.",
                   no_args_is_help=True, add_completion=False)
+app.add_typer(ledger_cli.app, name="ledger")
 console = Console()
 
 PhaseOpt = Annotated[int | None, typer.Option(
