@@ -241,16 +241,21 @@ CREATE TRIGGER postings_apply BEFORE INSERT ON postings
 CREATE FUNCTION ledger_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     entry uuid := (to_jsonb(NEW) ->> TG_ARGV[0])::uuid;  -- the entry id column, per table
-    bad record;
+    postings bigint;
+    unbalanced text;
 BEGIN
-    SELECT p.currency, p.bucket = 'POSTED' AS posted, sum(p.signed_amount) AS total INTO bad
-      FROM postings p WHERE p.journal_id = entry
-     GROUP BY 1, 2 HAVING sum(p.signed_amount) <> 0 LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % does not balance: % (posted bucket: %) sums to %',
-            entry, bad.currency, bad.posted, bad.total USING ERRCODE = 'check_violation';
+    SELECT coalesce(sum(n), 0), string_agg(format('%s %s sums to %s', currency,
+               CASE WHEN posted THEN 'posted' ELSE 'pending' END, total), ', ')
+               FILTER (WHERE total <> 0)
+      INTO postings, unbalanced
+      FROM (SELECT currency, bucket = 'POSTED' AS posted, count(*) AS n,
+                   sum(signed_amount) AS total
+              FROM postings WHERE journal_id = entry GROUP BY 1, 2) g;
+    IF unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION 'journal entry % does not balance: %', entry, unbalanced
+            USING ERRCODE = 'check_violation';
     END IF;
-    IF (SELECT count(*) FROM postings WHERE journal_id = entry) < 2 THEN
+    IF postings < 2 THEN
         RAISE EXCEPTION 'journal entry % has fewer than two postings', entry
             USING ERRCODE = 'check_violation';
     END IF;
