@@ -2,8 +2,8 @@
 
 - A crash after every step of a transfer, before COMMIT: all or nothing; the retry with the same
   key moves the money once.
-- Two requests race for the last 100 while a third connection holds the row (widening the race
-  window to half a second, as load does by accident): exactly one wins, nothing is overdrawn.
+- Two requests race for the last 100 while a third connection holds the row until both wait on
+  it (widening the race window, as load does by accident): exactly one wins.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port
+from fintech_core.stack.processes import free_port, port_open, wait_until
 from tests.conftest import phase_database
 from tests.helpers import new_key, transfer_body
 
@@ -60,6 +60,7 @@ def test_a_crash_before_commit_moves_nothing_and_the_retry_moves_once(server: Ap
         httpx.post(f"{api}/transfers", json=transfer_body(a, b, 400),
                    headers={"Idempotency-Key": key})
     server.stop()
+    wait_until(lambda: not port_open(server.host, server.port), timeout=10)
     server.start()
     assert balances(api, a, b) == [1000, 0]
     assert httpx.get(f"{api}/ledger/verify").json()["drift"] == 0
@@ -72,9 +73,16 @@ def test_a_crash_before_commit_moves_nothing_and_the_retry_moves_once(server: Ap
     assert balances(api, a, b) == [600, 400]
 
 
+def waiting_on_locks(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                           " current_database() AND wait_event_type = 'Lock'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def race(api: str, database_url: str, lock_sql: str, row: object,
          send: list[tuple[str, dict[str, object], dict[str, str]]]) -> list[httpx.Response]:
-    """Hold `row` locked from a third connection while the requests start, then let go."""
+    """Hold `row` locked from a third connection until every request waits on it, then let go."""
     replies: list[httpx.Response] = []
     with psycopg.connect(database_url) as holder:
         holder.execute(lock_sql, (row,))
@@ -82,7 +90,9 @@ def race(api: str, database_url: str, lock_sql: str, row: object,
             httpx.post(f"{api}{p}", json=j, headers=h, timeout=30))) for p, j, h in send]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10
+        while waiting_on_locks(database_url) < len(send) and time.monotonic() < deadline:
+            time.sleep(0.05)
         holder.rollback()
     for t in threads:
         t.join()
