@@ -17,7 +17,12 @@ from pathlib import Path
 
 from fintech_core.adapters.sql_ledger import SqlLedger
 from fintech_core.adapters.sql_ledger_reads import SqlLedgerReads
-from fintech_core.api.routes import ledger_accounts, ledger_transfers, ledger_verify
+from fintech_core.api.routes import (
+    ledger_accounts,
+    ledger_holds,
+    ledger_transfers,
+    ledger_verify,
+)
 from fintech_core.ledger.steps import LEDGER_STEPS
 from fintech_core.ledger.sweeper import run_sweeper
 from fintech_core.phase import Phase
@@ -27,7 +32,8 @@ PHASE = Phase(
     slug="ledger",
     title="Ledger & money: double entry, holds, reversals, balances as of, verify",
     folder=Path(__file__).resolve().parent,
-    routers=(ledger_accounts.router, ledger_transfers.router, ledger_verify.router),
+    routers=(ledger_accounts.router, ledger_holds.router, ledger_transfers.router,
+             ledger_verify.router),
     replaces_routes=frozenset({"POST /accounts", "GET /transfers/{transfer_id}"}),
     transfer_steps=LEDGER_STEPS,
     extensions={"ledger": SqlLedger, "ledger_reads": SqlLedgerReads},

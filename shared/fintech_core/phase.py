@@ -9,7 +9,7 @@ GET /transfers/{transfer_id}) names it in `replaces_routes`; an undeclared clash
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from fintech_core.service.pipeline import Change, Pipeline
 RouterFactory = Callable[[], APIRouter]
 # Started with the app and cancelled at shutdown; receives the Container (typed Any: the
 # container module imports this one).
-BackgroundTask = Callable[[Any], Awaitable[None]]
+BackgroundTask = Callable[[Any], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)

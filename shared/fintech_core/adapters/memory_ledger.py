@@ -10,43 +10,19 @@ concurrency (a fake never interleaves two transactions).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
 from uuid import UUID
 
 from psycopg.errors import CheckViolation, ObjectNotInPrerequisiteState, UniqueViolation
 
-from fintech_core.domain.accounts import Account
+from fintech_core.adapters.memory_ledger_book import LedgerBook, PostingRow
 from fintech_core.domain.money import Money
 from fintech_core.domain.transfers import Transfer, TransferStatus
 from fintech_core.ledger.holds import Hold, can_move
 from fintech_core.ledger.model import Bucket, JournalEntry, LedgerAccount, Posting
 from fintech_core.ledger.system import SystemAccount
-
-
-@dataclass(frozen=True)
-class PostingRow:
-    entry: JournalEntry
-    posting: Posting
-    seq: int
-    balance_after: int
-    created_at: datetime
-    effective_at: datetime
-
-
-@dataclass
-class LedgerBook:
-    """The "tables". Copy it (copy.deepcopy) to begin a transaction."""
-
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    accounts: dict[UUID, Account] = field(default_factory=dict)
-    transfers: dict[UUID, Transfer] = field(default_factory=dict)
-    ledger: dict[UUID, LedgerAccount] = field(default_factory=dict)
-    postings: list[PostingRow] = field(default_factory=list)
-    holds: dict[UUID, tuple[datetime | None, datetime]] = field(default_factory=dict)
-    reverses: dict[UUID, UUID] = field(default_factory=dict)  # original -> its reversal
-    history: list[tuple[UUID, str | None, str, datetime]] = field(default_factory=list)
 
 
 class MemoryLedger:

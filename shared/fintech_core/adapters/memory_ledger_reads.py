@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
-from fintech_core.adapters.memory_ledger import LedgerBook
+from fintech_core.adapters.memory_ledger_book import LedgerBook
 from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger.model import Bucket
 from fintech_core.ledger.views import (
@@ -99,7 +99,8 @@ class MemoryLedgerReads:
             breaks += r.balance_after != (-sums[key] if key[1] is OUT else sums[key])
         open_holds = [t for t in self.book.transfers.values()
                       if t.id in self.book.holds and t.status is TransferStatus.PENDING]
-        drift, holds, totals = [], [], {}
+        drift, holds = [], []
+        totals: dict[str, tuple[int, int, int, int]] = {}
         for a in self.book.ledger.values():
             if (a.posted, a.pending_out, a.pending_in, a.version) != (
                     sums[a.id, P], -sums[a.id, OUT], sums[a.id, IN], counts[a.id]):

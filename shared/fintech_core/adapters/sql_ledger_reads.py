@@ -96,7 +96,8 @@ class SqlLedgerReads:
         grouped: dict[UUID, tuple[Any, list[PostingView]]] = {}
         for r in postings:
             grouped.setdefault(r[0], (r[:4], []))[1].append(PostingView(*r[4:]))
-        entries = tuple(EntryView(*head, tuple(ps)) for head, ps in grouped.values())
+        entries = tuple(EntryView(head[0], head[1], head[2], head[3], tuple(ps))
+                        for head, ps in grouped.values())
         moved = sum(p.amount for e in entries for p in e.postings
                     if p.bucket == "POSTED" and p.direction == "CREDIT")
         history = await self._rows(

@@ -99,6 +99,6 @@ async def verify(conn: AsyncConnection) -> VerifyReport:
         running_balance_breaks=(await _all(conn, RUNNING))[0],
         hold_mismatches=await _all(conn, HOLDS),
         transfer_mismatches=await _all(conn, TRANSFERS),
-        totals=[CurrencyTotal(*[int(v) if i else v for i, v in enumerate(r)])
-                for r in await _all(conn, TOTALS)],
+        totals=[CurrencyTotal(str(c), int(cust), int(sys), int(out), int(inc))
+                for c, cust, sys, out, inc in await _all(conn, TOTALS)],
     )

@@ -18,7 +18,7 @@ from fintech_core.phase import Composition
 def route_keys(route: BaseRoute) -> list[str]:
     if not isinstance(route, APIRoute):
         return []
-    return [f"{method} {route.path}" for method in sorted(route.methods)]
+    return [f"{method} {route.path}" for method in sorted(route.methods or ())]
 
 
 def composed_router(composition: Composition) -> APIRouter:

@@ -30,7 +30,7 @@ def verify(phase: Annotated[int | None, typer.Option("--phase", "-p")] = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
            = False) -> None:
     """Recompute every balance from the postings and report any drift (exit 1 if not zero)."""
-    from fintech_core.api.ledger_schemas import VerifyOut
+    from fintech_core.api.ledger_details import VerifyOut
     from fintech_core.bootstrap import bootstrap
     from fintech_core.stack.lab import Lab
 

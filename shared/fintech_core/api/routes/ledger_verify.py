@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fintech_core.api.deps import ContainerDep
-from fintech_core.api.ledger_schemas import VerifyOut
+from fintech_core.api.ledger_details import VerifyOut
 from fintech_core.api.schemas import problem_responses
 
 
