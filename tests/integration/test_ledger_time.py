@@ -1,5 +1,8 @@
 """Time in the ledger: hold expiry (sweeper, release on read and on touch), balances as of a past
-instant, and the statement's cursor pagination with running balances."""
+instant, and the statement's cursor pagination with running balances.
+
+The expiry tests run on a database of their own: the e2e session's API runs a sweeper on the
+shared one, and these tests must control when (or whether) a sweep happens."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ async def wait_past(ledger: LedgerClient, instant: datetime) -> None:
 
 
 async def test_an_expired_hold_never_blocks_funds_whenever_the_sweeper_runs(
-        ledger: LedgerClient) -> None:
+        scratch_ledger: LedgerClient) -> None:
+    ledger = scratch_ledger  # no API's sweeper runs on this database
     a, b = await ledger.open(funded=1000), await ledger.open("bob")
     first = (await ledger.move(a, b, 600, hold_seconds=1)).transfer.id
     second = (await ledger.move(a, b, 100, hold_seconds=1)).transfer.id
@@ -52,7 +56,9 @@ async def test_an_expired_hold_never_blocks_funds_whenever_the_sweeper_runs(
     assert (await ledger.verify()).drift == 0
 
 
-async def test_concurrent_sweepers_expire_a_due_hold_exactly_once(ledger: LedgerClient) -> None:
+async def test_concurrent_sweepers_expire_a_due_hold_exactly_once(
+        scratch_ledger: LedgerClient) -> None:
+    ledger = scratch_ledger  # no API's sweeper runs on this database
     a, b = await ledger.open(funded=100), await ledger.open("bob")
     held = (await ledger.move(a, b, 100, hold_seconds=1)).transfer.id
     await wait_past(ledger, (await ledger.details(held)).expires_at)  # type: ignore[arg-type]
@@ -66,7 +72,8 @@ async def test_concurrent_sweepers_expire_a_due_hold_exactly_once(ledger: Ledger
     assert (await ledger.balance(a)).available == 100
 
 
-async def test_balance_as_of_is_computed_from_postings(ledger: LedgerClient) -> None:
+async def test_balance_as_of_is_computed_from_postings(scratch_ledger: LedgerClient) -> None:
+    ledger = scratch_ledger  # no API's sweeper runs on this database
     a, b = await ledger.open(), await ledger.open("bob")
     t0 = ledger.db_now()
     await ledger.move(None, a, 1000)
