@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from tests.helpers import new_key, transfer_body
@@ -46,8 +47,12 @@ def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
-def test_ledger_routes_exist_only_from_phase_1(api0: str, api1: str) -> None:
+def test_ledger_routes_exist_only_from_phase_1(api0: str, api1: str,
+                                             sql: psycopg.Connection) -> None:
     assert "ledger" in httpx.get(f"{api1}/health").json()["features"]
+    tables = ("postings", "journal_entries", "ledger_accounts", "holds", "transfer_events")
+    assert sql.execute("SELECT count(to_regclass(t)) FROM unnest(%s::text[]) AS t",
+                       (list(tables),)).fetchone() == (0,)  # phase 0's database: no ledger
     for path in ("/ledger/verify", "/accounts/01a1ffa6-0000-7000-8000-000000000000/balance"):
         problem(httpx.get(f"{api0}{path}"), 404, "not-found")
         assert httpx.get(f"{api1}{path}").status_code in (200, 404)

@@ -179,3 +179,15 @@ async def test_two_concurrent_reversals_produce_exactly_one(ledger: LedgerClient
     assert sum(isinstance(r, UUID) for r in results) == 1
     assert all(isinstance(r, UUID | AlreadyReversed) for r in results), results
     assert (await ledger.balance(b)).posted == 0
+
+
+async def test_balances_stay_inside_the_ledgers_range(scratch_ledger: LedgerClient) -> None:
+    """Refused with a problem before PostgreSQL's bigint would overflow (a 500)."""
+    from fintech_core.ledger.errors import LedgerLimitExceeded
+
+    ledger = scratch_ledger
+    a, b = await ledger.open(), await ledger.open("bob")
+    assert (await ledger.move(None, a, 2**63 - 1)).rejection is None
+    with pytest.raises(LedgerLimitExceeded):  # @external:cash-in would pass -(2^63 - 1)
+        await ledger.move(None, b, 1)
+    assert (await ledger.verify()).drift == 0
