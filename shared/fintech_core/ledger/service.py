@@ -59,7 +59,9 @@ async def _locked_hold(uow: UnitOfWork, transfer_id: UUID, customers: bool
 
 async def _write(uow: UnitOfWork, locked: dict[UUID, LedgerAccount], entry: JournalEntry,
                  transfer_id: UUID, status: TransferStatus) -> None:
-    simulate(locked, [entry])  # a release never lowers a balance; the check is for symmetry
+    # A release or a post never leaves `available` lower than before the hold; simulating
+    # anyway keeps one rule for every write (policy, currency, bigint range).
+    simulate(locked, [entry])
     await ledger_of(uow).append(entry)
     await ledger_of(uow).set_status(transfer_id, status)
 
