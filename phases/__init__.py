@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from fintech_core.phase import Composition, Phase, compose
 from phases.phase00_monolith import PHASE as PHASE_0
+from phases.phase01_ledger import PHASE as PHASE_1
 
-REGISTRY: tuple[Phase, ...] = (PHASE_0,)
+REGISTRY: tuple[Phase, ...] = (PHASE_0, PHASE_1)
 
 
 def latest() -> int:

@@ -9,6 +9,8 @@ used instead; test databases are then named fincore_test_p<phase> and recreated 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,16 +27,23 @@ TEST_DB_PREFIX = "fincore_test"
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    lab_dir = Path(tmp_path_factory.mktemp("lab"))
+def lab() -> Iterator[Lab]:
+    # Not tmp_path_factory: pytest keeps only the newest few basetemp dirs per user and deletes
+    # older ones when *any* session starts, so on a shared machine another session of the same
+    # user could delete this lab's PostgreSQL data directory while the tests run.
+    lab_dir = Path(tempfile.mkdtemp(prefix="fincore-lab-"))
+    lab_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     settings = Settings(
         lab_dir=lab_dir, pg_port=free_port(), redis_port=free_port(), broker_port=free_port(),
         database_prefix=TEST_DB_PREFIX,
     )
     the_lab = Lab(settings)
-    the_lab.start_servers()
-    yield the_lab
-    the_lab.down()
+    try:
+        the_lab.start_servers()
+        yield the_lab
+    finally:
+        the_lab.down()
+        shutil.rmtree(lab_dir, ignore_errors=True)
 
 
 _prepared: dict[int, str] = {}
@@ -91,6 +100,12 @@ def dedicated_api(lab: Lab, prefix: str, phase: int = 0,
 def api0(lab: Lab) -> Iterator[str]:
     """Base URL of a real phase-0 API process (uvicorn) with the naive baseline and drill mode."""
     yield from start_api(lab, 0)
+
+
+@pytest.fixture(scope="session")
+def api1(lab: Lab) -> Iterator[str]:
+    """Base URL of a real phase-1 API process (ledger, holds, sweeper), drill mode on."""
+    yield from start_api(lab, 1, hold_sweep_interval_seconds=0.2)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,15 @@
 """Phases as data: what each increment adds to the core app, and how increments compose.
 
 A `Phase` lists, explicitly, the migrations, HTTP routers, transfer-pipeline changes, unit-of-work
-extensions and feature names it contributes. The service for phase N is the composition of
-phases 0..N in order; nothing is discovered by import side effects, and no phase copies another.
+extensions, background tasks and feature names it contributes. The service for phase N is the
+composition of phases 0..N in order; nothing is discovered by import side effects, and no phase
+copies another. A phase that serves an earlier phase's route differently (phase 1's richer
+GET /transfers/{transfer_id}) names it in `replaces_routes`; an undeclared clash is an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,9 @@ from fastapi import APIRouter
 from fintech_core.service.pipeline import Change, Pipeline
 
 RouterFactory = Callable[[], APIRouter]
+# Started with the app and cancelled at shutdown; receives the Container (typed Any: the
+# container module imports this one).
+BackgroundTask = Callable[[Any], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class Phase:
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
+    background_tasks: tuple[BackgroundTask, ...] = ()
+    replaces_routes: frozenset[str] = frozenset()  # "METHOD /path" of earlier phases' routes
 
     @property
     def migrations(self) -> Path:
@@ -42,6 +49,8 @@ class Composition:
     routers: tuple[RouterFactory, ...]
     extensions: Mapping[str, Callable[[Any], Any]]
     features: frozenset[str]
+    background_tasks: tuple[BackgroundTask, ...] = ()
+    replaced_routes: frozenset[str] = frozenset()
 
     @property
     def number(self) -> int:
@@ -59,10 +68,15 @@ def compose(phases: Sequence[Phase]) -> Composition:
     routers: list[RouterFactory] = []
     extensions: dict[str, Callable[[Any], Any]] = {}
     features: set[str] = set()
+    tasks: list[BackgroundTask] = []
+    replaced: set[str] = set()
     for phase in phases:
         for change in phase.transfer_steps:
             pipeline = pipeline.apply(change)
         routers.extend(phase.routers)
         extensions.update(phase.extensions)
         features |= phase.features
-    return Composition(tuple(phases), pipeline, tuple(routers), extensions, frozenset(features))
+        tasks.extend(phase.background_tasks)
+        replaced |= phase.replaces_routes
+    return Composition(tuple(phases), pipeline, tuple(routers), extensions, frozenset(features),
+                       tuple(tasks), frozenset(replaced))

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
         default=24, ge=1, description="How long a stored Idempotency-Key response is replayed."
     )
     reaper_interval_seconds: float = Field(default=300.0, gt=0)
+    hold_sweep_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Phase 1+: how often expired holds are released.")
     # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
     mail_latency_ms: int = Field(default=0, ge=0)
     mail_fail: bool = False

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from fintech_core.api import errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
+from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health, naive
 
 if TYPE_CHECKING:
@@ -42,11 +43,14 @@ def build_app(container: Container) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.open()
-        reaper = asyncio.create_task(_reap_forever(container))
+        tasks = [asyncio.create_task(_reap_forever(container))]
+        tasks += [asyncio.create_task(task(container))
+                  for task in container.composition.background_tasks]
         try:
             yield
         finally:
-            reaper.cancel()
+            for task in tasks:
+                task.cancel()
             await container.close()
 
     composition = container.composition
@@ -61,8 +65,7 @@ def build_app(container: Container) -> FastAPI:
     openapi.install(app)
     app.add_middleware(RequestSizeLimit)
     app.include_router(health.router())
-    for make_router in composition.routers:
-        app.include_router(make_router())
+    app.include_router(composed_router(composition))
     if container.settings.naive_baseline:
         app.include_router(naive.router())
     if container.settings.drill_mode:

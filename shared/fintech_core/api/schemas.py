@@ -86,7 +86,7 @@ class TransferOut(BaseModel):
     id: UUID
     kind: str = Field(examples=["TRANSFER"])
     source_account_id: UUID | None
-    destination_account_id: UUID
+    destination_account_id: UUID | None = Field(description="null for a withdrawal (phase 1+).")
     amount: int
     currency: str
     status: str = Field(examples=["COMPLETED"], description="PENDING, COMPLETED or FAILED.")

@@ -5,6 +5,7 @@
     fincore status    real health checks of every component
     fincore serve     run the API in this process (compose, Docker, debugging)
     fincore chaos     the bank workload under faults, then every invariant checked
+    fincore ledger verify   recompute every balance from postings (phase 1+)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fintech_core.chaos.cli import chaos as chaos_command
+from fintech_core.cli import ledger as ledger_cli
 from fintech_core.cli.bench import bench
 from fintech_core.labs.cli import app as lab_app
 from fintech_core.settings import Settings
@@ -28,6 +30,7 @@ from fintech_core.stack.processes import PidFile
 
 app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and its drills.",
                   no_args_is_help=True, add_completion=False)
+app.add_typer(ledger_cli.app, name="ledger")
 console = Console()
 
 # Sub-commands that live in their own modules, registered explicitly here.

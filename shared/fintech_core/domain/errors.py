@@ -50,6 +50,16 @@ class InsufficientFunds(Rejected):
     code = "insufficient-funds"
 
 
+class InvalidAmount(Rejected):
+    code = "invalid-amount"
+
+
+class AmountTooPrecise(InvalidAmount):
+    """More decimal places than the currency has: refused, never rounded."""
+
+    code = "amount-too-precise"
+
+
 class AccountStateConflict(DomainError):
     code = "account-state-conflict"
 

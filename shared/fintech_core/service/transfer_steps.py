@@ -53,6 +53,7 @@ async def check_funds(ctx: TransferContext) -> None:
 
 async def move_balances(ctx: TransferContext) -> None:
     cmd = ctx.command
+    assert cmd.destination_id is not None, "phase 0 has no withdrawals"
     deltas = {cmd.destination_id: cmd.amount}
     if cmd.source_id is not None:
         deltas[cmd.source_id] = -cmd.amount

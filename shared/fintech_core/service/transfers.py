@@ -8,7 +8,9 @@ account, same account, wrong currency) records nothing and leaves the key unused
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fintech_core.domain.errors import AccountStateConflict, DomainError, InsufficientFunds
 from fintech_core.domain.ids import uuid7
@@ -31,10 +33,11 @@ class TransferService:
         self.pipeline = pipeline
 
     async def execute(self, uow: UnitOfWork, command: TransferCommand,
-                      principal: str) -> TransferOutcome:
+                      principal: str, notes: Mapping[str, Any] | None = None) -> TransferOutcome:
         """Run inside the caller's unit of work; the caller commits (with the idempotency
-        record)."""
-        ctx = TransferContext(uow=uow, command=command, transfer_id=uuid7(), principal=principal)
+        record). `notes` seeds the context's scratch space (phase 1 marks a hold there)."""
+        ctx = TransferContext(uow=uow, command=command, transfer_id=uuid7(), principal=principal,
+                              notes=dict(notes or {}))
         try:
             await self.pipeline.run(ctx)
         except RECORDED_REJECTIONS as rejection:

@@ -16,7 +16,7 @@ import psycopg
 from fintech_core.settings import Settings
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port
+from fintech_core.stack.processes import free_port, port_open, wait_until
 
 
 class LabSession:
@@ -45,8 +45,11 @@ class LabSession:
             return cur.fetchall() if cur.description else []
 
     def restart_api(self) -> None:
-        """Start the API again after a drill killed it (same port, same flags)."""
+        """Start the API again after a drill killed it (same port, same flags). A process that
+        os._exit()s from a worker thread can keep its socket for a few milliseconds while the
+        kernel tears it down, so wait for the port to be free before binding it again."""
         self.api.stop()
+        wait_until(lambda: not port_open(self.api.host, self.api.port), timeout=10)
         self.api.start()
 
     def _stop_owned(self) -> None:

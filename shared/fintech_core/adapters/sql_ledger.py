@@ -1,0 +1,75 @@
+"""The ledger's write side in PostgreSQL (schema: phases/phase01_ledger/migrations).
+
+The projection (balances, running balances, the accounts.balance mirror) is maintained by the
+posting trigger, not here: this adapter only appends, so no code path can post without updating
+balances or update balances without posting. Transfer rows (holds, statuses, reversal links):
+sql_ledger_transfers.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from fintech_core.adapters.sql_ledger_transfers import _OVERDUE, SqlLedgerTransfers
+from fintech_core.domain.money import Money
+from fintech_core.ledger.model import Bucket, JournalEntry, LedgerAccount, Posting
+from fintech_core.ledger.system import SystemAccount
+
+_ACCOUNT = "id, currency, name, posted, pending_out, pending_in, credit_limit, version"
+
+
+class SqlLedger(SqlLedgerTransfers):
+    """The "ledger" unit-of-work extension: accounts, locks and appends, plus transfer rows."""
+
+    async def open_account(self, account_id: UUID, currency: str, credit_limit: int) -> None:
+        await self.conn.execute(
+            "INSERT INTO ledger_accounts (id, kind, account_id, currency, credit_limit)"
+            " VALUES (%s, 'CUSTOMER', %s, %s, %s)",
+            (account_id, account_id, currency, credit_limit))
+
+    async def ensure_system(self, accounts: Sequence[SystemAccount]) -> None:
+        await self.conn.execute(
+            "INSERT INTO ledger_accounts (id, kind, name, currency)"
+            " SELECT i, 'SYSTEM', n, c"
+            " FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS x(i, n, c)"
+            " ON CONFLICT (id) DO NOTHING",
+            ([a.id for a in accounts], [a.name for a in accounts], [a.currency for a in accounts]))
+
+    async def lock(self, ids: Sequence[UUID],
+                   paying: Sequence[UUID] = ()) -> dict[UUID, LedgerAccount]:
+        # One statement, ORDER BY id: every transaction locks ledger rows in the same global
+        # order (after the accounts rows, before transfer rows), so none can wait in a cycle.
+        cur = await self.conn.execute(
+            f"SELECT {_ACCOUNT} FROM ledger_accounts WHERE id = ANY(%(ids)s)"
+            f" OR id IN (SELECT t.destination_id {_OVERDUE}) ORDER BY id FOR UPDATE",
+            {"ids": list(ids), "paying": list(paying)})
+        return {r[0]: LedgerAccount(*r) for r in await cur.fetchall()}
+
+    async def append(self, entry: JournalEntry) -> None:
+        # One round trip: the entry row and its postings. The BEFORE INSERT trigger applies each
+        # posting to its account in this order (releases before debits, see in_apply_order).
+        postings = entry.in_apply_order()
+        await self.conn.execute(
+            "WITH e AS (INSERT INTO journal_entries (id, transfer_id, kind, created_at,"
+            "  effective_at) SELECT %(id)s, %(transfer)s, %(kind)s, n.t, coalesce(%(eff)s, n.t)"
+            "  FROM (SELECT clock_timestamp() AS t) n RETURNING id)"
+            " INSERT INTO postings (journal_id, account_id, currency, bucket, direction, amount)"
+            " SELECT e.id, x.a, x.c, x.b, x.d, x.m FROM e, unnest(%(a)s::uuid[],"
+            "  %(c)s::text[], %(b)s::text[], %(d)s::text[], %(m)s::bigint[])"
+            "  WITH ORDINALITY AS x(a, c, b, d, m, o)"
+            " ORDER BY x.o",
+            {"id": entry.id, "transfer": entry.transfer_id, "kind": entry.kind.value,
+             "eff": entry.effective_at, "a": [p.account_id for p in postings],
+             "c": [p.amount.currency for p in postings], "b": [p.bucket.value for p in postings],
+             "d": [p.direction for p in postings], "m": [abs(p.amount.minor) for p in postings]})
+
+    async def posted_postings(self, transfer_id: UUID) -> list[Posting]:
+        """The net posted movement per account of a transfer: what a reversal negates."""
+        cur = await self.conn.execute(
+            "SELECT p.account_id, p.currency, sum(p.signed_amount)::bigint FROM postings p"
+            " JOIN journal_entries j ON j.id = p.journal_id"
+            " WHERE j.transfer_id = %s AND p.bucket = 'POSTED' GROUP BY 1, 2"
+            " HAVING sum(p.signed_amount) <> 0 ORDER BY 1", (transfer_id,))
+        return [Posting(r[0], Bucket.POSTED, Money(r[2], r[1])) for r in await cur.fetchall()]
+

@@ -1,0 +1,7 @@
+"""The double-entry ledger (phase 1): money moves only as balanced, immutable journal entries.
+
+Layers, as in the rest of the core: `model`, `entries`, `holds`, `policy` are pure (no I/O, unit
+tested directly); `ports` names what the use cases need from storage; `planning`, `steps`,
+`service` and `sweeper` are use cases over those ports. The SQL adapter and the in-memory fake
+live in `fintech_core.adapters`.
+"""

@@ -1,0 +1,55 @@
+"""No float in the money path, proven by reading the code rather than by hoping.
+
+An AST scan of every module that computes or stores money: no float literal, no float() call, no
+`float` annotation, no true division `/` (which returns a float for ints), no math module. The
+naive baseline (api/routes/naive.py) is deliberately outside this list: it is the bug on display.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2] / "shared" / "fintech_core"
+MONEY_PATH = sorted([
+    ROOT / "domain" / "money.py", ROOT / "domain" / "rounding.py",
+    ROOT / "domain" / "transfers.py", ROOT / "service" / "transfer_steps.py",
+    *(ROOT / "ledger").glob("*.py"),
+    *(ROOT / "adapters").glob("*ledger*.py"),
+    ROOT / "api" / "ledger_schemas.py", ROOT / "api" / "schemas.py",
+])
+
+
+def offences(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            found.append(f"{where} float literal {node.value!r}")
+        elif isinstance(node, ast.Name) and node.id == "float":
+            found.append(f"{where} uses `float`")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            found.append(f"{where} true division `/` (use // or Decimal)")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            if "math" in names:
+                found.append(f"{where} imports math")
+    return found
+
+
+@pytest.mark.parametrize("path", MONEY_PATH, ids=lambda p: p.name)
+def test_no_float_in_the_money_path(path: Path) -> None:
+    assert offences(path) == []
+
+
+def test_the_scan_catches_floats(tmp_path: Path) -> None:
+    sample = tmp_path / "bad.py"
+    sample.write_text("import math\nx = 0.1\ny = float('1')\nz = 1 / 3\n")
+    assert len(offences(sample)) == 4
+
+
+def test_the_naive_baseline_is_the_float_bug_on_display() -> None:
+    assert offences(ROOT / "api" / "routes" / "naive.py"), "the naive baseline lost its floats?"
