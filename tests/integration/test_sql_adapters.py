@@ -93,3 +93,26 @@ async def test_a_crashed_holder_never_leaves_a_key_stuck(uow_factory, db0: str) 
     async with uow_factory() as uow:
         assert await uow.idempotency.claim("p", key) is None
     await holder.close()
+
+
+async def test_a_raced_key_is_retryable_wherever_it_surfaces(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    """In pipeline mode the key's primary-key violation may surface at the INSERT or at COMMIT;
+    either way it is recognised as the benign race, and no other unique violation is."""
+    from fintech_core.service.retry import retryable
+
+    key = str(uuid7())
+    async with uow_factory() as uow:
+        await uow.idempotency.save("p", key, "fp", StoredResponse(201, {}))
+        await uow.commit()
+    with pytest.raises(Exception) as raced:
+        async with uow_factory() as uow:
+            await uow.idempotency.save("p", key, "fp", StoredResponse(201, {}))
+            await uow.commit()
+    assert retryable(raced.value), repr(raced.value)
+    a = account()
+    with pytest.raises(psycopg.errors.UniqueViolation) as duplicate_account:
+        async with uow_factory() as uow:
+            await uow.accounts.add(a)
+            await uow.accounts.add(a)
+            await uow.commit()
+    assert not retryable(duplicate_account.value)

@@ -63,8 +63,13 @@ class SqlIdempotencyStore:
         )
 
     async def reap(self, older_than_hours: int) -> int:
+        # count(*) over RETURNING rather than rowcount: in pipeline mode rowcount is unknown until
+        # the next sync, and fetching a row is what makes the answer arrive.
         cur = await self.conn.execute(
-            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %s)",
+            "WITH gone AS (DELETE FROM idempotency_keys"
+            "  WHERE created_at < now() - make_interval(hours => %s) RETURNING 1)"
+            " SELECT count(*) FROM gone",
             (older_than_hours,),
         )
-        return cur.rowcount
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0

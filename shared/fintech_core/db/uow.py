@@ -31,7 +31,14 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self._conn = await self._pool.getconn()
-        # The pool hands out idle connections; BEGIN is sent lazily with the first statement.
+        # Pipeline mode: a statement whose result nobody reads (an INSERT, an append) is not
+        # waited for; it travels with the next statement that needs an answer, or with COMMIT.
+        # A transfer's effects and its commit become one round trip instead of one each. Errors
+        # surface at that sync point instead of at the statement, which is why no code path
+        # relies on catching a database error at the statement that caused it (see
+        # service/retry.py for the one race that is retried wherever it surfaces).
+        self._pipeline = self._conn.pipeline()
+        await self._pipeline.__aenter__()
         self.accounts: AccountRepository = SqlAccounts(self._conn)
         self.transfers: TransferRepository = SqlTransfers(self._conn)
         self.idempotency: IdempotencyStore = SqlIdempotencyStore(self._conn)
@@ -50,8 +57,11 @@ class SqlUnitOfWork:
         conn, self._conn = self._conn, None
         assert conn is not None
         try:
-            if not self._committed:
-                await conn.rollback()
+            try:
+                if not self._committed:
+                    await conn.rollback()
+            finally:
+                await self._pipeline.__aexit__(None, None, None)
         finally:
             await self._pool.putconn(conn)  # the pool discards a broken connection
 
