@@ -1,0 +1,101 @@
+"""Something dies mid-transfer: the API process, or PostgreSQL under a burst of transfers."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from fintech_core.drills import checks, inject
+from fintech_core.drills.drill import Ctx, Drill
+from fintech_core.drills.scenarios.common import new_key, retry_until_definitive
+
+
+def _mid_transfer_visible(ctx: Ctx, source: str) -> str | None:
+    """Evidence, from the database, that a transfer is half done right now."""
+    if ctx.target.side == "naive":
+        if ctx.target.facts().balances[source] < ctx.start[source]:
+            return f"{source} is already debited; the credit has not happened yet"
+        return None
+    if inject.open_transactions(ctx.stage.database_url):
+        return "the transfer's transaction is open: rows locked and changed, not committed"
+    return None
+
+
+def _wait_mid_transfer(ctx: Ctx, source: str) -> None:
+    evidence: list[str] = []
+
+    def seen() -> bool:
+        found = _mid_transfer_visible(ctx, source)
+        evidence.extend([found] if found else [])
+        return found is not None
+
+    inject.wait_for("a transfer to be half done", seen)
+    ctx.timeline.log("database", "fact", evidence[-1])
+
+
+def _killed(ctx: Ctx) -> None:
+    ctx.open(alice=1000, bob=0)
+    key = new_key()
+    ctx.target.arm("mid-transfer", "delay", 5000)  # widen the window the kill lands in
+    first = threading.Thread(target=ctx.target.transfer, args=("alice", "bob", 100),
+                             kwargs={"key": key, "timeout": 15})
+    first.start()
+    _wait_mid_transfer(ctx, "alice")
+    inject.kill_api(ctx.stage, ctx.timeline)
+    first.join()
+    inject.restart_api(ctx.stage, ctx.timeline)
+    retry_until_definitive(ctx, "alice", "bob", 100, key)
+
+
+KILLED_MID_TRANSFER = Drill(
+    name="killed-mid-transfer",
+    title="The API process is killed in the middle of a transfer, then the client retries",
+    question="The server died between the debit and the credit. What is on disk? "
+             "And after the client retries?",
+    fault="server: SIGKILL of the API process from outside while the request is mid-transfer "
+          "(after the debit for the naive API, inside the open transaction for the phase)",
+    client="sees the connection die, waits for the API to come back, retries the same request",
+    invariant="money moved exactly once; money conserved",
+    lesson="Autocommitted statements survive a crash one by one: money is destroyed, and the "
+           "retry debits again. One transaction is all or nothing; the key makes the retry safe.",
+    play=_killed,
+    check=lambda ctx, f: [checks.moved(ctx, f, "alice", 100), checks.conserved(ctx, f)],
+)
+
+BURST, AMOUNT = 10, 10
+
+
+def _db_restart(ctx: Ctx) -> None:
+    ctx.open(alice=1000, bob=0)
+    ctx.target.arm("mid-transfer", "delay", 150, times=-1)  # transfers take 150 ms mid-way
+    keys = [new_key() for _ in range(BURST)]  # one per intent, before any attempt
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            done = [pool.submit(retry_until_definitive, ctx, "alice", "bob", AMOUNT, k,
+                                timeout=12) for k in keys]
+            _wait_mid_transfer(ctx, "alice")
+            inject.restart_postgres(ctx.stage.lab, ctx.timeline)
+            answers = [f.result() for f in done]
+        ctx.timeline.log("drill", "note", f"the client got {sum(a.succeeded for a in answers)}"
+                         f" successes for {BURST} transfers")
+    finally:
+        # Pooled connections died with the server; a fresh API starts with a clean pool.
+        inject.restart_api(ctx.stage, ctx.timeline, " (pooled connections died with PostgreSQL)")
+
+
+DB_RESTART = Drill(
+    name="db-restart",
+    title="PostgreSQL restarts during a burst of transfers",
+    question="The database restarts while ten transfers are in flight. After the clients "
+             "retry, does the ledger show exactly ten?",
+    fault="database: fast shutdown of PostgreSQL (sessions killed, open transactions rolled "
+          "back) while transfers are half done, then start",
+    client=f"{BURST} transfers of {AMOUNT}, 4 at a time; each retried with the same request on "
+           "no answer, 5xx or 409 until a definitive answer",
+    invariant=f"money moved exactly {BURST} times; money conserved",
+    lesson="A crash between two autocommitted writes loses half a transfer and the retry adds "
+           "another. A rolled-back transaction plus a key gives exactly-once under retries.",
+    play=_db_restart,
+    check=lambda ctx, f: [checks.moved(ctx, f, "alice", AMOUNT, times=BURST),
+                          checks.conserved(ctx, f)],
+)
