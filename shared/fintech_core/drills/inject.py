@@ -98,9 +98,10 @@ def restart_postgres(lab: Lab, timeline: Timeline, down_s: float = 0.3) -> None:
                            "restart a server it does not own")
     if not pg.running():
         raise DrillSkipped(f"the PostgreSQL on port {pg.port} is not this lab's embedded server")
+    timeline.log("database", "fault", "PostgreSQL fast shutdown: sessions killed, open "
+                 "transactions rolled back")
     pg.stop()
-    timeline.log("database", "fault", "PostgreSQL stopped (fast: sessions killed, open "
-                 "transactions rolled back)")
+    timeline.log("database", "note", "PostgreSQL is down")
     time.sleep(down_s)
     pg.start()
     timeline.log("database", "note", "PostgreSQL is back")

@@ -31,6 +31,7 @@ class SideReport:
     side: Literal["naive", "phase"]
     label: str  # "naive baseline" or "phase 0"
     must_hold: bool
+    accounts: dict[str, str] = field(default_factory=dict)  # label -> id, to look them up
     events: list[Event] = field(default_factory=list)
     client_saw: list[str] = field(default_factory=list)
     ledger: dict[str, Any] = field(default_factory=dict)

@@ -89,6 +89,7 @@ def play_side(drill: Drill, stage: Stage, target_type: type[Target]) -> SideRepo
             with contextlib.suppress(httpx.HTTPError):
                 target.clear_faults()
     side.events = timeline.events()
+    side.accounts = {label: str(i) for label, i in target.accounts.items()}
     side.client_saw = [a.summary() for a in target.attempts]
     side.headline = ctx.headline
     return side
