@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from fintech_core.drills.ledger import LedgerFacts
     from fintech_core.drills.proxy import FaultProxy
     from fintech_core.drills.report import Check
-    from fintech_core.drills.targets import Target
+    from fintech_core.drills.target import Target
     from fintech_core.drills.timeline import Timeline
     from fintech_core.stack.api_server import ApiServer
     from fintech_core.stack.lab import Lab

@@ -18,7 +18,8 @@ from fintech_core.drills.drill import Ctx, Drill, DrillSkipped, Stage
 from fintech_core.drills.proxy import FaultProxy
 from fintech_core.drills.registry import get
 from fintech_core.drills.report import Against, DrillReport, SideReport
-from fintech_core.drills.targets import NaiveTarget, PhaseTarget, Target
+from fintech_core.drills.target import Target
+from fintech_core.drills.targets import NaiveTarget, PhaseTarget
 from fintech_core.drills.timeline import Timeline
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.processes import free_port
@@ -71,8 +72,11 @@ def _stage(session: LabSession, drill: Drill) -> Iterator[Stage]:
 
 def play_side(drill: Drill, stage: Stage, target_type: type[Target]) -> SideReport:
     timeline = Timeline()
-    with FaultProxy(stage.api.host, stage.api.port,
-                    listener=lambda mode, text: timeline.log("proxy", "fault", text)) as proxy:
+
+    def heard(mode: str, text: str) -> None:
+        timeline.log("proxy", "fault", text)
+
+    with FaultProxy(stage.api.host, stage.api.port, listener=heard) as proxy:
         target = target_type(stage, timeline, proxy.url)
         ctx = Ctx(stage, target, timeline, proxy)
         side = SideReport(target.side, target.label, must_hold=target.side == "phase")  # type: ignore[arg-type]
