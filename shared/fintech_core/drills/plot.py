@@ -24,17 +24,23 @@ def plot_timeline(report: DrillReport, label_limit: int = 28) -> Any:
 
     used = [lane for lane in LANES if any(e.actor == lane for s in report.sides for e in s.events)]
     fig, axes = plt.subplots(len(report.sides), 1, squeeze=False, sharex=True,
-                             figsize=(12, 0.9 + 0.55 * len(used) * len(report.sides)))
+                             figsize=(12, 1.0 + 0.8 * len(used) * len(report.sides)))
+    times = [e.t_ms for s in report.sides for e in s.events] or [0.0]
+    per_char = (max(times) - min(times) or 1.0) * 0.0058  # ms one 7-point character spans
     for ax, side in zip(axes[:, 0], report.sides, strict=True):
         crowded = len(side.events) > label_limit
-        for n, e in enumerate(side.events):
+        ends: dict[tuple[str, int], float] = {}  # (lane, level) -> where its last label ends
+        for e in side.events:
             y = used.index(e.actor)
             marker, colour = STYLE.get(e.kind, ("o", "black"))
             ax.scatter(e.t_ms, y, marker=marker, color=colour, s=70, zorder=3)
-            if not crowded or e.kind in ("fault", "fact"):
-                text = e.text if len(e.text) <= 38 else e.text[:36] + "…"
-                ax.annotate(text, (e.t_ms, y), xytext=(4, 7 if n % 2 else -11),
-                            textcoords="offset points", fontsize=7, color=colour)
+            if crowded and e.kind not in ("fault", "fact"):
+                continue
+            text = e.text if len(e.text) <= 40 else e.text[:38] + "…"
+            level = next((lv for lv in range(3) if ends.get((e.actor, lv), -1e18) < e.t_ms), 0)
+            ends[(e.actor, level)] = e.t_ms + per_char * (len(text) + 2)
+            ax.annotate(text, (e.t_ms, y), xytext=(4, (7, -13, 17)[level]),
+                        textcoords="offset points", fontsize=7, color=colour)
         ax.set_yticks(range(len(used)), used)
         ax.set_ylim(-0.7, len(used) - 0.3)
         ax.invert_yaxis()
