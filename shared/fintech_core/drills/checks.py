@@ -16,15 +16,17 @@ def _n(value: float) -> str:
     return f"{value:g}"
 
 
-def moved(ctx: Ctx, facts: LedgerFacts, source: str, amount: float, times: int = 1,
-          binding: bool = True) -> Check:
-    """The source was debited exactly `times` × `amount`. Records `debits` in the headline."""
-    lost = ctx.start[source] - facts.balances[source]
+def moved(ctx: Ctx, facts: LedgerFacts, source: str | tuple[str, ...], amount: float,
+          times: int = 1, binding: bool = True) -> Check:
+    """The source(s) were debited exactly `times` × `amount` in all. Records `debits`."""
+    sources = (source,) if isinstance(source, str) else source
+    lost = sum(ctx.start[s] - facts.balances[s] for s in sources)
     debits = lost / amount
     ctx.headline["debits"] = int(debits) if debits == int(debits) else round(debits, 2)
     name = "money moved exactly once" if times == 1 else f"money moved exactly {times} times"
+    who = sources[0] if len(sources) == 1 else " + ".join(sources)
     return Check(name, lost == amount * times,
-                 f"{source} lost {_n(lost)} = {_n(debits)} × {_n(amount)}", binding)
+                 f"{who} lost {_n(lost)} = {_n(debits)} × {_n(amount)}", binding)
 
 
 def conserved(ctx: Ctx, facts: LedgerFacts) -> Check:
