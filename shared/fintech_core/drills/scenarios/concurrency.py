@@ -9,7 +9,7 @@ from fintech_core.drills import checks, inject
 from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
-from fintech_core.drills.scenarios.common import new_key, settle
+from fintech_core.drills.scenarios.common import new_key, settle, wait_mid_transfer
 
 HOLD_MS = 800
 
@@ -17,15 +17,17 @@ HOLD_MS = 800
 def _concurrent_retries(ctx: Ctx) -> None:
     ctx.open(alice=1000, bob=0)
     key = new_key()
+    armed_at = ctx.timeline.now_ms()
     ctx.target.arm("mid-transfer", "delay", HOLD_MS)  # the first request is slow, still running
     ctx.target.transfer("alice", "bob", 100, key=key, timeout=0.3)
+    wait_mid_transfer(ctx, "alice")  # so the retries really overlap the first attempt
     with ThreadPoolExecutor(2) as pool:  # the app retries while the user taps again
         both = list(pool.map(lambda i: ctx.target.transfer(
             "alice", "bob", 100, key=key, why=f" (concurrent retry {i})"), (1, 2)))
     if any(a.status == 409 for a in both):
         time.sleep(1.0)  # 409 means "still in flight, ask again shortly"
         ctx.target.transfer("alice", "bob", 100, key=key, why=" (after the 409s)")
-    settle(ctx, HOLD_MS + 300, "the first request is still running on the server")
+    settle(ctx, armed_at, HOLD_MS, "the first request may still be running on the server")
 
 
 CONCURRENT_RETRIES = Drill(

@@ -7,31 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fintech_core.drills import checks, inject
 from fintech_core.drills.drill import Ctx, Drill
-from fintech_core.drills.scenarios.common import new_key, retry_until_definitive
-
-
-def _mid_transfer_visible(ctx: Ctx, source: str) -> str | None:
-    """Evidence, from the database, that a transfer is half done right now. For the naive API
-    a debit is the evidence: its fault point holds every request just after the debit."""
-    if ctx.target.side == "naive":
-        if ctx.target.facts().balances[source] < ctx.start[source]:
-            return f"{source} is debited; the credit has not happened yet"
-        return None
-    if inject.open_transactions(ctx.stage.database_url):
-        return "the transfer's transaction is open: rows locked and changed, not committed"
-    return None
-
-
-def _wait_mid_transfer(ctx: Ctx, source: str) -> None:
-    evidence: list[str] = []
-
-    def seen() -> bool:
-        found = _mid_transfer_visible(ctx, source)
-        evidence.extend([found] if found else [])
-        return found is not None
-
-    inject.wait_for("a transfer to be half done", seen)
-    ctx.timeline.log("database", "fact", evidence[-1])
+from fintech_core.drills.scenarios.common import new_key, retry_until_definitive, wait_mid_transfer
 
 
 def _killed(ctx: Ctx) -> None:
@@ -41,11 +17,11 @@ def _killed(ctx: Ctx) -> None:
     first = threading.Thread(target=ctx.target.transfer, args=("alice", "bob", 100),
                              kwargs={"key": key, "timeout": 15})
     first.start()
-    _wait_mid_transfer(ctx, "alice")
+    wait_mid_transfer(ctx, "alice")
     inject.kill_api(ctx.stage, ctx.timeline)
     first.join()
     inject.restart_api(ctx.stage, ctx.timeline)
-    retry_until_definitive(ctx, "alice", "bob", 100, key)
+    retry_until_definitive(ctx, "alice", "bob", 100, key, why="(retry after the restart)")
 
 
 KILLED_MID_TRANSFER = Drill(
@@ -81,7 +57,7 @@ def _db_restart(ctx: Ctx) -> None:
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             done = [pool.submit(worker, i) for i in range(WORKERS)]
-            _wait_mid_transfer(ctx, "a0")
+            wait_mid_transfer(ctx, "a0")
             inject.restart_postgres(ctx.stage.lab, ctx.timeline)
             told = sum(f.result() for f in done)
         ctx.timeline.log("drill", "note", f"the clients were told {told} successes for "

@@ -7,7 +7,7 @@ from fintech_core.drills import checks
 from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
-from fintech_core.drills.scenarios.common import new_key
+from fintech_core.drills.scenarios.common import new_key, retry_until_definitive, wait_debited
 
 
 def _response_lost(ctx: Ctx) -> None:
@@ -15,8 +15,9 @@ def _response_lost(ctx: Ctx) -> None:
     key = new_key()  # minted once, before the first attempt
     ctx.proxy.arm("timeout")
     ctx.timeline.log("proxy", "fault", "armed: swallow the next response, say nothing")
-    ctx.target.transfer("alice", "bob", 100, key=key, timeout=0.5)
-    ctx.target.transfer("alice", "bob", 100, key=key, why=" (retry, same request)")
+    ctx.target.transfer("alice", "bob", 100, key=key, timeout=1.0)
+    wait_debited(ctx, "alice")  # the drill's guarantee that the retry comes after the commit
+    retry_until_definitive(ctx, "alice", "bob", 100, key, why="(retry, same request)")
 
 
 RESPONSE_LOST = Drill(
@@ -25,8 +26,9 @@ RESPONSE_LOST = Drill(
     question="The client timed out on POST /transfer. Did the money move? It retries: "
              "is the customer charged twice?",
     fault="network: the proxy lets the request through, the server commits, the proxy "
-          "swallows the answer; the client's 0.5 s timeout fires",
-    client="retries once with the same request (the phase client reuses its Idempotency-Key)",
+          "swallows the answer; the client's 1 s timeout fires",
+    client="retries the same request (the phase client reuses its Idempotency-Key) until it "
+           "gets an answer",
     invariant="money moved exactly once; money conserved",
     lesson="Without a key the server cannot tell a retry from a new transfer. With the key "
            "minted before the first try, the retry replays the first answer.",
