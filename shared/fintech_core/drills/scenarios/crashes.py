@@ -40,6 +40,10 @@ KILLED_MID_TRANSFER = Drill(
 )
 
 WORKERS, EACH, AMOUNT = 4, 3, 10
+# How long every transfer stays half done. It must outlast the time `pg_ctl stop` takes to start
+# killing sessions on a busy machine (a few hundred ms), or the restart may land between
+# transfers and break nothing.
+WINDOW_MS = 500
 SOURCES = tuple(f"a{i}" for i in range(WORKERS))
 
 
@@ -47,7 +51,7 @@ def _db_restart(ctx: Ctx) -> None:
     # One account pair per worker: the naive API's lost updates between concurrent requests on
     # a shared row would blur the lesson; here only the restart can break anything.
     ctx.open(**{f"a{i}": 1000 for i in range(WORKERS)}, **{f"b{i}": 0 for i in range(WORKERS)})
-    ctx.target.arm("mid-transfer", "delay", 150, times=-1)  # transfers take 150 ms mid-way
+    ctx.target.arm("mid-transfer", "delay", WINDOW_MS, times=-1)
 
     def worker(i: int) -> int:
         keys = [new_key() for _ in range(EACH)]  # one per intent, before any attempt
