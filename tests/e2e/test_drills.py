@@ -8,6 +8,7 @@ directly, with its own SQL, about the accounts the drill used.
 from __future__ import annotations
 
 import pytest
+
 from fintech_core.drills.report import DrillReport, SideReport
 from fintech_core.drills.runner import run
 from fintech_core.drills.scenarios.mail import MAIL_MS

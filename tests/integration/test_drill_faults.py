@@ -6,13 +6,13 @@ import threading
 
 import httpx
 import pytest
+
 from fintech_core.drills import inject
 from fintech_core.drills.drill import Stage
 from fintech_core.drills.timeline import Timeline
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import port_open
 from fintech_core.stack.session import LabSession
-
 from tests.helpers import new_key, open_account, transfer_body
 
 pytestmark = pytest.mark.integration

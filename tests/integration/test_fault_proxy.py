@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+
 from fintech_core.drills.proxy import FaultProxy
 
 pytestmark = pytest.mark.integration

@@ -6,6 +6,8 @@ import json
 
 import httpx
 import pytest
+from typer.testing import CliRunner
+
 from fintech_core.cli.main import app
 from fintech_core.drills import checks, inject
 from fintech_core.drills.drill import Ctx, DrillSkipped
@@ -16,7 +18,6 @@ from fintech_core.drills.timeline import Timeline
 from fintech_core.drills.wording import Attempt, describe_error
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
-from typer.testing import CliRunner
 
 
 def test_registry_lists_the_eight_drills_in_order_with_their_story() -> None:

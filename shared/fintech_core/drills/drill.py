@@ -78,3 +78,8 @@ class Drill:
     play: Play
     check: CheckFn
     api_flags: Mapping[str, object] = field(default_factory=dict)  # a dedicated API's env
+
+    @property
+    def description(self) -> str:
+        """One line for catalogues (the site's drills page): the fault, then what to learn."""
+        return f"{self.fault[0].upper()}{self.fault[1:]}. {self.lesson}"
