@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from fintech_core.drills import inject
+from fintech_core.drills import dbfaults, inject
 from fintech_core.drills.drill import Stage
 from fintech_core.drills.timeline import Timeline
 from fintech_core.stack.lab import Lab
@@ -46,8 +46,8 @@ def test_terminating_the_backend_mid_transaction_rolls_it_back(
         f"{api}/transfers", json=transfer_body(a, b, 200), headers={"Idempotency-Key": key},
         timeout=15)))
     sender.start()
-    inject.wait_for("the transaction to open", lambda: inject.open_transactions(s.database_url) > 0)
-    assert inject.terminate_backends(s.database_url, timeline) == 1
+    inject.wait_for("the transaction to open", lambda: dbfaults.open_transactions(s.database_url) > 0)
+    assert dbfaults.terminate_backends(s.database_url, timeline) == 1
     sender.join()
     assert answers[0].status_code == 503 and answers[0].json()["code"] == "service-unavailable"
     assert s.sql("SELECT balance FROM accounts WHERE id = %s", (a,)) == [(500,)]

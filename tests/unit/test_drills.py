@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from fintech_core.cli.main import app
-from fintech_core.drills import checks, inject
+from fintech_core.drills import checks, dbfaults
 from fintech_core.drills.drill import Ctx, DrillSkipped
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.registry import REGISTRY, get, names
@@ -100,4 +101,12 @@ def test_client_words_for_what_it_cannot_know() -> None:
 def test_restarting_an_external_database_is_skipped_not_attempted() -> None:
     lab = Lab(Settings(database_url="postgresql://x@127.0.0.1:1/db"))
     with pytest.raises(DrillSkipped, match="external"):
-        inject.restart_postgres(lab, Timeline())
+        dbfaults.restart_postgres(lab, Timeline())
+
+
+def test_restarting_a_postgres_from_another_lab_directory_is_skipped(tmp_path: Path) -> None:
+    lab = Lab(Settings(lab_dir=tmp_path, pg_port=54399, database_url=None))
+    (tmp_path / "postgres" / "data").mkdir(parents=True)
+    (tmp_path / "postgres" / "data" / "postmaster.pid").write_text("1\n/x\n0\n54398\n")
+    with pytest.raises(DrillSkipped, match="not this lab's"):
+        dbfaults.restart_postgres(lab, Timeline())

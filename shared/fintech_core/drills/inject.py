@@ -1,8 +1,9 @@
-"""Faults injected from outside the API process: kill it, cut its database, restart servers.
+"""Faults injected from outside the API process: kill it, restart it, stop the broker.
+Database faults are in `dbfaults`.
 
-Everything here acts on the real thing (a signal, `pg_terminate_backend`, `pg_ctl stop`) and
-waits for the database to *show* the state a fault needs (a transaction open, requests queued on
-a lock) instead of sleeping and hoping, so the drills are repeatable on a slow machine.
+Everything here acts on the real thing (a signal, a stopped server) and confirms it on the wire,
+and `wait_for` lets drills wait for the state a fault needs instead of sleeping and hoping, so
+they are repeatable on a slow, busy machine.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import psutil
-import psycopg
 
 from fintech_core.drills.drill import DrillSkipped, Stage
 from fintech_core.drills.timeline import Timeline
@@ -28,12 +28,6 @@ def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 10.0) ->
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up waiting for {what} after {timeout:g} s")
         time.sleep(0.02)
-
-
-def count(database_url: str, query: str) -> int:
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
-        row = conn.execute(query).fetchone()
-    return int(row[0]) if row else 0
 
 
 # --- the API process -------------------------------------------------------------------------
@@ -54,57 +48,6 @@ def restart_api(stage: Stage, timeline: Timeline, why: str = "") -> None:
     stage.api.start()
     ms = (time.monotonic() - started) * 1000
     timeline.log("api", "note", f"the supervisor restarted the API in {ms:.0f} ms{why}")
-
-
-# --- the database ----------------------------------------------------------------------------
-API_BACKENDS = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'fincore-api'"
-                " AND datname = current_database() AND state = 'idle in transaction'")
-
-
-def open_transactions(database_url: str) -> int:
-    return count(database_url, f"SELECT count(*) FROM ({API_BACKENDS}) b")
-
-
-def terminate_backends(database_url: str, timeline: Timeline) -> int:
-    """Kill the API's backends that sit inside an open transaction (the request is between
-    its statements): PostgreSQL rolls that transaction back; idle pooled connections live on."""
-    killed = count(database_url, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid)"
-                   f" FROM ({API_BACKENDS}) b) t")
-    timeline.log("database", "fault", f"pg_terminate_backend on {killed} API backend(s)"
-                 " in an open transaction")
-    return killed
-
-
-def lock_waiters(database_url: str) -> int:
-    return count(database_url, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                 " current_database() AND wait_event_type = 'Lock'")
-
-
-@contextlib.contextmanager
-def row_locked(database_url: str, table: str, row_id: object, timeline: Timeline) -> Iterator[None]:
-    """Hold a row lock, as a slow batch job would; released (committed) on exit."""
-    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
-        conn.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", (row_id,))
-        timeline.log("database", "fault", f"a batch job locks the source row in {table}")
-        yield
-    timeline.log("database", "note", "the batch job commits and releases the row")
-
-
-def restart_postgres(lab: Lab, timeline: Timeline, down_s: float = 0.3) -> None:
-    """Fast shutdown (every backend terminated, open transactions rolled back), then start."""
-    pg = lab.postgres
-    if pg is None:
-        raise DrillSkipped("PostgreSQL is external (FINCORE_DATABASE_URL): the drill does not "
-                           "restart a server it does not own")
-    if not pg.running():
-        raise DrillSkipped(f"the PostgreSQL on port {pg.port} is not this lab's embedded server")
-    timeline.log("database", "fault", "PostgreSQL fast shutdown: sessions killed, open "
-                 "transactions rolled back")
-    pg.stop()
-    timeline.log("database", "note", "PostgreSQL is down")
-    time.sleep(down_s)
-    pg.start()
-    timeline.log("database", "note", "PostgreSQL is back")
 
 
 # --- the broker (phase 2 drills) -------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from fintech_core.drills import inject
+from fintech_core.drills import dbfaults, inject
 from fintech_core.drills.drill import Ctx
 from fintech_core.drills.wording import Attempt
 
@@ -52,7 +52,7 @@ def mid_transfer_visible(ctx: Ctx, source: str) -> str | None:
         if ctx.target.facts().balances[source] < ctx.start[source]:
             return f"{source} is debited; the credit has not happened yet"
         return None
-    if inject.open_transactions(ctx.stage.database_url):
+    if dbfaults.open_transactions(ctx.stage.database_url):
         return "the transfer's transaction is open: rows locked and changed, not committed"
     return None
 

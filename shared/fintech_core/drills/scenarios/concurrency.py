@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from fintech_core.drills import checks, inject
+from fintech_core.drills import checks, dbfaults, inject
 from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
@@ -50,10 +50,10 @@ def _last_funds(ctx: Ctx) -> None:
     ctx.open(alice=100, bob=0, carol=0)
     db, source = ctx.stage.database_url, ctx.target.accounts["alice"]
     with ThreadPoolExecutor(2) as pool:
-        with inject.row_locked(db, ctx.target.TABLE, source, ctx.timeline):
+        with dbfaults.row_locked(db, ctx.target.TABLE, source, ctx.timeline):
             sent = [pool.submit(ctx.target.transfer, "alice", to, 100, key=new_key())
                     for to in ("bob", "carol")]
-            inject.wait_for("both requests to queue on the row", lambda: inject.lock_waiters(db) >= 2)
+            inject.wait_for("both requests to queue on the row", lambda: dbfaults.lock_waiters(db) >= 2)
             ctx.timeline.log("database", "fact", "both requests are waiting on the source row")
         for future in sent:
             future.result()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from fintech_core.drills import checks, inject
+from fintech_core.drills import checks, dbfaults, inject
 from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.scenarios.common import new_key, retry_until_definitive, wait_mid_transfer
 
@@ -62,7 +62,7 @@ def _db_restart(ctx: Ctx) -> None:
         with ThreadPoolExecutor(WORKERS) as pool:
             done = [pool.submit(worker, i) for i in range(WORKERS)]
             wait_mid_transfer(ctx, "a0")
-            inject.restart_postgres(ctx.stage.lab, ctx.timeline)
+            dbfaults.restart_postgres(ctx.stage.lab, ctx.timeline)
             told = sum(f.result() for f in done)
         ctx.timeline.log("drill", "note", f"the clients were told {told} successes for "
                          f"{WORKERS * EACH} transfers")
