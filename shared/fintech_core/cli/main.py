@@ -6,6 +6,7 @@
     fincore serve     run the API in this process (compose, Docker, debugging)
     fincore chaos     the bank workload under faults, then every invariant checked
     fincore ledger verify   recompute every balance from postings (phase 1+)
+    fincore drill     replay one failure against the naive baseline and a phase, side by side
 """
 
 from __future__ import annotations
