@@ -32,6 +32,8 @@ def lab() -> Iterator[Lab]:
     # Not tmp_path_factory: pytest keeps only the newest few basetemp dirs per user and deletes
     # older ones when *any* session starts, so on a shared machine another session of the same
     # user could delete this lab's PostgreSQL data directory while the tests run.
+    # Each new session also resets /tmp/pytest-of-<user> to 0700, which locks PostgreSQL's service
+    # user out mid-run (seen: `pg_ctl status` goes blind, then a checkpoint PANICs).
     lab_dir = Path(tempfile.mkdtemp(prefix="fincore-lab-"))
     lab_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     settings = Settings(

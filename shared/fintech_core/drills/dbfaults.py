@@ -81,12 +81,10 @@ def restart_postgres(lab: Lab, timeline: Timeline, down_s: float = 0.3) -> None:
         raise DrillSkipped(f"the PostgreSQL on port {pg.port} is not this lab's embedded server")
     timeline.log("database", "fault", "PostgreSQL fast shutdown: sessions killed, open "
                  "transactions rolled back")
-    for _ in range(3):  # pg.stop() consults `pg_ctl status`, which a busy machine can fool
-        pg.stop()
-        if wait_until(lambda: not port_open(pg.host, pg.port), timeout=20):
-            break
-    else:
-        raise RuntimeError(f"PostgreSQL on port {pg.port} did not stop")
+    pg.stop()
+    if not wait_until(lambda: not port_open(pg.host, pg.port), timeout=20):
+        raise RuntimeError(f"PostgreSQL on port {pg.port} did not stop: `pg_ctl status` cannot "
+                           f"see it; can its service user still read {pg.data}?")
     timeline.log("database", "note", "PostgreSQL is down")
     time.sleep(down_s)
     pg.start()
