@@ -7,14 +7,40 @@ directly, with its own SQL, about the accounts the drill used.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from fintech_core.drills.report import DrillReport, SideReport
 from fintech_core.drills.runner import run
 from fintech_core.drills.scenarios.mail import MAIL_MS
+from fintech_core.stack.lab import Lab
+from fintech_core.stack.processes import free_port
 from fintech_core.stack.session import LabSession
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def own_postgres(lab: Lab) -> Iterator[LabSession]:
+    """A session with a PostgreSQL of its own (Redis and the broker are the session's): the
+    db-restart drill restarts it, and the pools of other tests' API processes would die with a
+    shared one."""
+    if lab.postgres is None:
+        pytest.skip("the database is external: the lab restarts only a PostgreSQL it owns")
+    from phases import latest
+
+    lab_dir = Path(tempfile.mkdtemp(prefix="fincore-drill-pg-"))
+    settings = lab.settings.model_copy(update={
+        "lab_dir": lab_dir, "pg_port": free_port(),
+        "redis_url": lab.redis_url(), "kafka_bootstrap": lab.kafka_bootstrap()})
+    session = LabSession(latest(), settings=settings)
+    yield session
+    session.close()  # its API and its PostgreSQL
+    shutil.rmtree(lab_dir, ignore_errors=True)
 
 
 def play(session: LabSession, name: str) -> tuple[SideReport, SideReport, DrillReport]:
@@ -104,7 +130,8 @@ def test_slow_failing_mail_fails_naive_after_moving_money(drill_session: LabSess
     assert completed_from(drill_session, phase, "alice") == 1
 
 
-def test_database_restart_during_a_burst(drill_session: LabSession) -> None:
+def test_database_restart_during_a_burst(own_postgres: LabSession) -> None:
+    drill_session = own_postgres
     naive, phase, _ = play(drill_session, "db-restart")
     # Each worker has its own accounts, so only the restart can lose money: a half-done naive
     # transfer keeps its debit and loses its credit.

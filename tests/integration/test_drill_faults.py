@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from fintech_core.drills import dbfaults, inject
 from fintech_core.drills.drill import Stage
 from fintech_core.drills.timeline import Timeline
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import port_open
+from fintech_core.stack.processes import free_port, port_open
 from fintech_core.stack.session import LabSession
 from tests.helpers import new_key, open_account, transfer_body
 
@@ -22,16 +23,24 @@ def stage_of(s: LabSession) -> Stage:
     return Stage(s.lab, s.api, s.database_url, s.phase)
 
 
-def test_broker_really_goes_down_and_comes_back(lab: Lab) -> None:
-    if lab.broker is None:
-        pytest.skip("the broker is external: the lab does not stop servers it does not own")
+def test_broker_really_goes_down_and_comes_back(lab: Lab, tmp_path: Path) -> None:
+    # A broker of its own: memory storage loses every topic on a restart, which must not
+    # happen to a broker other tests share.
+    own = Lab(lab.settings.model_copy(update={
+        "lab_dir": tmp_path, "broker_port": free_port(), "kafka_bootstrap": None,
+        "database_url": lab.database_url(), "redis_url": lab.redis_url()}))
+    assert own.broker is not None and own.postgres is None and own.redis is None
+    own.broker.start()
     timeline = Timeline()
-    inject.broker_down(lab, timeline)
-    assert not port_open(lab.broker.host, lab.broker.port)
-    assert not lab.broker.health().ok
-    inject.broker_up(lab, timeline)
-    health = lab.broker.health()  # a real Kafka metadata request
-    assert health.ok, health.detail
+    try:
+        inject.broker_down(own, timeline)
+        assert not port_open(own.broker.host, own.broker.port)
+        assert not own.broker.health().ok
+        inject.broker_up(own, timeline)
+        health = own.broker.health()  # a real Kafka metadata request
+        assert health.ok, health.detail
+    finally:
+        own.broker.stop()
     assert [e.actor for e in timeline.events()] == ["broker", "broker"]
 
 
