@@ -20,6 +20,7 @@ from fintech_core.drills.scenarios.mail import MAIL_MS
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
 from fintech_core.stack.session import LabSession
+from tests.conftest import phase_database
 
 pytestmark = pytest.mark.e2e
 
@@ -80,8 +81,10 @@ def test_response_lost_naive_charges_twice_phase_replays(drill_session: LabSessi
 
 def test_new_key_on_retry_moves_twice_but_the_phase_records_both(
         drill_session: LabSession) -> None:
-    naive, phase, _ = play(drill_session, "new-key-on-retry")
+    naive, phase, report = play(drill_session, "new-key-on-retry")
     assert naive.headline["debits"] == phase.headline["debits"] == 2
+    assert phase.ledger["recorded_from"] == (
+        "posted ledger entries" if report.phase >= 1 else "recorded transfers")
     assert completed_from(drill_session, phase, "alice") == 2  # both visible, both refundable
     assert phase.client_saw[0].startswith("answer cut off")
 
@@ -143,6 +146,16 @@ def test_database_restart_during_a_burst(own_postgres: LabSession) -> None:
     faults = [e.text for e in phase.events if e.actor == "database" and e.kind == "fault"]
     assert any("fast shutdown" in f for f in faults)
     assert drill_session.http.get("/ready").status_code == 200  # the session API is usable
+
+
+def test_the_same_drills_hold_on_phase_0(lab: Lab) -> None:
+    """Drills take the phase as a parameter: phase 0 (balance column + transfers) holds too."""
+    phase_database(lab, 0)
+    with LabSession(0, settings=lab.settings) as session:
+        for name in ("response-lost", "new-key-on-retry"):
+            _, phase, report = play(session, name)
+            assert (report.phase, phase.label) == (0, "phase 0")
+            assert phase.ledger["recorded_from"] == "recorded transfers"
 
 
 def test_one_side_only_and_json(drill_session: LabSession) -> None:

@@ -54,4 +54,4 @@ def reconciles(ctx: Ctx, facts: LedgerFacts) -> Check:
     if off:
         return Check(name, False, "; ".join(f"{k}: balance {_n(b)} but recorded {_n(r)}"
                                             for k, (b, r) in off.items()))
-    return Check(name, True, "each balance equals the sum of its recorded transfers")
+    return Check(name, True, f"each balance equals the sum of its {facts.recorded_from}")

@@ -27,8 +27,12 @@ def count(database_url: str, query: str) -> int:
     return int(row[0]) if row else 0
 
 
+# The API's backends inside an open transaction: 'idle in transaction' between statements, or
+# 'active' while a pipelined unit of work waits for its next message (phase 1's uow streams its
+# statements and COMMIT in one pipeline). Idle pooled connections are not in a transaction.
 API_BACKENDS = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'fincore-api'"
-                " AND datname = current_database() AND state = 'idle in transaction'")
+                " AND datname = current_database() AND pid <> pg_backend_pid()"
+                " AND xact_start IS NOT NULL AND state <> 'idle'")
 
 
 def open_transactions(database_url: str) -> int:
