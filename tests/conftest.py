@@ -22,6 +22,7 @@ from fintech_core.settings import Settings
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
+from fintech_core.stack.session import LabSession
 
 TEST_DB_PREFIX = "fincore_test"
 
@@ -31,6 +32,8 @@ def lab() -> Iterator[Lab]:
     # Not tmp_path_factory: pytest keeps only the newest few basetemp dirs per user and deletes
     # older ones when *any* session starts, so on a shared machine another session of the same
     # user could delete this lab's PostgreSQL data directory while the tests run.
+    # Each new session also resets /tmp/pytest-of-<user> to 0700, which locks PostgreSQL's service
+    # user out mid-run (seen: `pg_ctl status` goes blind, then a checkpoint PANICs).
     lab_dir = Path(tempfile.mkdtemp(prefix="fincore-lab-"))
     lab_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     settings = Settings(
@@ -100,6 +103,18 @@ def dedicated_api(lab: Lab, prefix: str, phase: int = 0,
 def api0(lab: Lab) -> Iterator[str]:
     """Base URL of a real phase-0 API process (uvicorn) with the naive baseline and drill mode."""
     yield from start_api(lab, 0)
+
+
+@pytest.fixture(scope="module")
+def drill_session(lab: Lab) -> Iterator[LabSession]:
+    """A LabSession on the test servers for one module: its own API (naive baseline and drill
+    mode on) for the latest phase, reused by every drill in the module to pay start-up once."""
+    from phases import latest
+
+    phase_database(lab, latest())
+    session = LabSession(latest(), settings=lab.settings)
+    yield session
+    session.close()  # stops its API only: the servers belong to the `lab` fixture
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@
     fincore serve     run the API in this process (compose, Docker, debugging)
     fincore chaos     the bank workload under faults, then every invariant checked
     fincore ledger verify   recompute every balance from postings (phase 1+)
+    fincore drill     replay one failure against the naive baseline and a phase, side by side
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fintech_core.chaos.cli import chaos as chaos_command
+from fintech_core.cli import drill
 from fintech_core.cli import ledger as ledger_cli
 from fintech_core.cli.bench import bench
 from fintech_core.labs.cli import app as lab_app
@@ -36,6 +38,7 @@ console = Console()
 # Sub-commands that live in their own modules, registered explicitly here.
 app.command()(bench)
 app.add_typer(lab_app, name="lab")  # workshop labs: list, start, check, generate
+app.add_typer(drill.app, name="drill")  # failure drills: list, run NAME
 
 PhaseOpt = Annotated[int | None, typer.Option(
     "--phase", "-p", help="Phase to run (default: FINCORE_PHASE if set, else the latest built).")]

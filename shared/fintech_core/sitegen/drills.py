@@ -64,6 +64,6 @@ def drills_page(entries: list[DrillEntry] | None) -> str:
             "This page is generated from their registry, so it will list them as soon as "
             "they are merged; until then there is nothing to list.\n")
     return head + (f"\nThere are {len(entries)} drills; run one with "
-                   "`fincore drill <name>`.\n\n") + table(
+                   "`fincore drill run <name>`.\n\n") + table(
         ["Drill", "Title", "What it shows"],
         [[f"`{e.name}`", e.title, e.description] for e in entries])

@@ -1,0 +1,112 @@
+"""The drill machinery without I/O: registry, checks, verdicts, CLI exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from fintech_core.cli.main import app
+from fintech_core.drills import checks, dbfaults
+from fintech_core.drills.drill import Ctx, DrillSkipped
+from fintech_core.drills.ledger import LedgerFacts
+from fintech_core.drills.registry import REGISTRY, get, names
+from fintech_core.drills.report import Check, DrillReport, SideReport
+from fintech_core.drills.timeline import Timeline
+from fintech_core.drills.wording import Attempt, describe_error
+from fintech_core.settings import Settings
+from fintech_core.stack.lab import Lab
+
+
+def test_registry_lists_the_eight_drills_in_order_with_their_story() -> None:
+    assert names() == ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
+                       "killed-mid-transfer", "last-funds", "slow-mail", "db-restart"]
+    for d in REGISTRY:
+        assert all((d.title, d.question, d.fault, d.client, d.invariant, d.lesson)), d.name
+    with pytest.raises(KeyError, match="one of"):
+        get("no-such-drill")
+
+
+def ctx(**start: float) -> Ctx:
+    c = Ctx(stage=None, target=None, timeline=Timeline(), proxy=None)  # type: ignore[arg-type]
+    c.start = dict(start)
+    return c
+
+
+def test_checks_read_the_numbers_they_report() -> None:
+    c = ctx(alice=1000, bob=0)
+    twice = LedgerFacts({"alice": 800, "bob": 100})
+    moved = checks.moved(c, twice, "alice", 100)
+    assert (moved.held, moved.detail, c.headline["debits"]) == (False, "alice lost 200 = 2 × 100", 2)
+    assert checks.conserved(c, twice).detail == "total 1000 → 900: 100 destroyed"
+    assert checks.non_negative(c, LedgerFacts({"alice": -1, "bob": 0})).held is False
+    assert checks.reconciles(c, twice).held is False  # nothing recorded
+    recorded = LedgerFacts({"alice": 900, "bob": 100}, {"alice": 900, "bob": 100})
+    assert checks.reconciles(c, recorded).held and checks.moved(c, recorded, "alice", 100).held
+
+
+def side(kind: str, held: bool, binding: bool = True) -> SideReport:
+    s = SideReport(kind, kind, must_hold=kind == "phase")  # type: ignore[arg-type]
+    s.checks = [Check("money moved exactly once", held, "", binding)]
+    return s
+
+
+def report(*sides: SideReport) -> DrillReport:
+    return DrillReport("d", "t", "q", "f", "c", "i", "l", 0, list(sides))
+
+
+def test_a_broken_baseline_is_the_lesson_a_broken_phase_is_a_bug() -> None:
+    assert report(side("naive", False), side("phase", True)).ok
+    assert not report(side("naive", False), side("phase", False)).ok
+    assert side("naive", True).verdict.startswith("held this time")
+    assert side("phase", False, binding=False).outcome == "held"  # observations never break
+    skipped = side("phase", False)
+    skipped.skipped = "external database"
+    assert skipped.outcome == "skipped" and report(skipped).ok
+    data = json.loads(report(side("phase", True)).to_json())
+    assert data["ok"] and data["sides"][0]["verdict"] == "held"
+
+
+@pytest.mark.parametrize(("phase_held", "code"), [(True, 0), (False, 1)])
+def test_cli_exit_code_follows_the_phase(monkeypatch: pytest.MonkeyPatch,
+                                         phase_held: bool, code: int) -> None:
+    monkeypatch.setattr("fintech_core.drills.runner.run", lambda *a, **k: report(
+        side("naive", False), side("phase", phase_held)))
+    result = CliRunner().invoke(app, ["drill", "run", "response-lost", "--json"])
+    assert result.exit_code == code, result.output
+    assert json.loads(result.output)["ok"] is phase_held
+
+
+def test_cli_refuses_unknown_drills_and_sides() -> None:
+    assert CliRunner().invoke(app, ["drill", "run", "nope"]).exit_code == 2
+    assert CliRunner().invoke(app, ["drill", "run", "key-reuse", "--against", "x"]).exit_code == 2
+    listing = CliRunner().invoke(app, ["drill", "list"])
+    assert listing.exit_code == 0 and "db-restart" in listing.output
+
+
+def test_client_words_for_what_it_cannot_know() -> None:
+    assert describe_error(httpx.ReadTimeout("t")) == "timed out, no answer"
+    assert describe_error(httpx.RemoteProtocolError(
+        "Server disconnected without sending a response.")) == "connection closed without an answer"
+    assert describe_error(httpx.ReadError("[Errno 104] Connection reset by peer")) == \
+        "connection reset"
+    assert Attempt(409, None, 3.0).definitive is False and Attempt(422, None, 1).definitive
+    assert Attempt(201, None, 12.4, {"id": "x"}, True).summary() == \
+        "201 (Idempotent-Replayed) in 12 ms"
+
+
+def test_restarting_an_external_database_is_skipped_not_attempted() -> None:
+    lab = Lab(Settings(database_url="postgresql://x@127.0.0.1:1/db"))
+    with pytest.raises(DrillSkipped, match="external"):
+        dbfaults.restart_postgres(lab, Timeline())
+
+
+def test_restarting_a_postgres_from_another_lab_directory_is_skipped(tmp_path: Path) -> None:
+    lab = Lab(Settings(lab_dir=tmp_path, pg_port=54399, database_url=None))
+    (tmp_path / "postgres" / "data").mkdir(parents=True)
+    (tmp_path / "postgres" / "data" / "postmaster.pid").write_text("1\n/x\n0\n54398\n")
+    with pytest.raises(DrillSkipped, match="not this lab's"):
+        dbfaults.restart_postgres(lab, Timeline())
