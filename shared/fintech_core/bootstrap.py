@@ -70,7 +70,7 @@ def bootstrap(settings: Settings, composition: Composition | None = None, *,
     if uow_factory is None:
         url = phase_database_url(settings)
         pool = make_pool(url, settings.db_pool_min, settings.db_pool_max)
-        uow_factory = SqlUnitOfWorkFactory(pool, composition.extensions)
+        uow_factory = SqlUnitOfWorkFactory(pool, composition.extensions, settings.db_pipeline)
     return Container(
         settings=settings,
         composition=composition,

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     drill_mode: bool = Field(
         default=False, description="Enable fault points and the /_drill admin routes."
     )
+    db_pipeline: bool = Field(
+        default=False, description="psycopg pipeline mode: send a transaction's unread statements "
+        "with the next sync. Measured on loopback: no change in throughput, latency or CPU per "
+        "transfer (a round trip is ~50 us there); worth it over a real network.")
     db_pool_min: int = 2
     db_pool_max: int = 10
     idempotency_retention_hours: int = Field(

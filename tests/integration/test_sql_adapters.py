@@ -18,11 +18,12 @@ from fintech_core.service.ports import StoredResponse
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
-@pytest.fixture
-async def uow_factory(db0: str):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=[False, True], ids=["statement-mode", "pipeline-mode"])
+async def uow_factory(db0: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Every adapter test runs with and without psycopg pipeline mode (FINCORE_DB_PIPELINE)."""
     pool = AsyncConnectionPool(db0, min_size=2, max_size=4, open=False)
     await pool.open(wait=True)
-    yield SqlUnitOfWorkFactory(pool)
+    yield SqlUnitOfWorkFactory(pool, pipeline=request.param)
     await pool.close()
 
 

@@ -17,8 +17,9 @@ ExtensionFactory = Callable[[AsyncConnection], Any]
 
 class SqlUnitOfWork:
     def __init__(self, pool: AsyncConnectionPool,
-                 extensions: Mapping[str, ExtensionFactory]) -> None:
+                 extensions: Mapping[str, ExtensionFactory], pipeline: bool = False) -> None:
         self._pool = pool
+        self._use_pipeline = pipeline
         self._extension_factories = extensions
         self._extensions: dict[str, Any] = {}
         self._conn: AsyncConnection | None = None
@@ -31,14 +32,15 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self._conn = await self._pool.getconn()
-        # Pipeline mode: a statement whose result nobody reads (an INSERT, an append) is not
-        # waited for; it travels with the next statement that needs an answer, or with COMMIT.
-        # A transfer's effects and its commit become one round trip instead of one each. Errors
-        # surface at that sync point instead of at the statement, which is why no code path
-        # relies on catching a database error at the statement that caused it (see
-        # service/retry.py for the one race that is retried wherever it surfaces).
-        self._pipeline = self._conn.pipeline()
-        await self._pipeline.__aenter__()
+        # Optional pipeline mode (FINCORE_DB_PIPELINE): a statement whose result nobody reads is
+        # not waited for; it travels with the next statement that needs an answer, or with
+        # COMMIT. Errors then surface at that sync point instead of at the statement, which is
+        # why no code path relies on catching a database error where it was caused (see
+        # service/retry.py for the one race that is retried wherever it surfaces). Off by
+        # default: on loopback it measured no gain (shared/fintech_core/bench/README.md).
+        self._pipeline = self._conn.pipeline() if self._use_pipeline else None
+        if self._pipeline is not None:
+            await self._pipeline.__aenter__()
         self.accounts: AccountRepository = SqlAccounts(self._conn)
         self.transfers: TransferRepository = SqlTransfers(self._conn)
         self.idempotency: IdempotencyStore = SqlIdempotencyStore(self._conn)
@@ -61,16 +63,19 @@ class SqlUnitOfWork:
                 if not self._committed:
                     await conn.rollback()
             finally:
-                await self._pipeline.__aexit__(None, None, None)
+                if self._pipeline is not None:
+                    await self._pipeline.__aexit__(None, None, None)
         finally:
             await self._pool.putconn(conn)  # the pool discards a broken connection
 
 
 class SqlUnitOfWorkFactory:
     def __init__(self, pool: AsyncConnectionPool,
-                 extensions: Mapping[str, ExtensionFactory] | None = None) -> None:
+                 extensions: Mapping[str, ExtensionFactory] | None = None,
+                 pipeline: bool = False) -> None:
         self.pool = pool
         self.extensions = dict(extensions or {})
+        self.pipeline = pipeline
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.pool, self.extensions)
+        return SqlUnitOfWork(self.pool, self.extensions, self.pipeline)
