@@ -83,13 +83,24 @@ def test_drills_page_says_when_drills_do_not_exist(monkeypatch: pytest.MonkeyPat
 
 
 def test_benchmarks_placeholder_then_latest_result(tmp_path: Path) -> None:
-    assert "issue 6" in benchmarks.benchmarks_page(tmp_path)
+    assert "make bench" in benchmarks.benchmarks_page(tmp_path)
     (tmp_path / "old.json").write_text(json.dumps({"tps": 1}))
     newest = tmp_path / "run" / "new.json"
     newest.parent.mkdir()
     newest.write_text(json.dumps([{"scenario": "hot-account", "tps": 812, "p99_ms": 41}]))
     page = benchmarks.benchmarks_page(tmp_path)
     assert "results/run/new.json" in page and "| hot-account | 812 | 41 |" in page
+
+
+def test_benchmarks_page_reads_the_fincore_bench_format(tmp_path: Path) -> None:
+    row = {"workload": "hot", "clients": 16, "ratio": 0.21, "checks": {"ok": True},
+           "api": {"per_second": 300.5, "latency_ms": {"p50": 40.1, "p99": 90.2}},
+           "pgbench": {"script": "hot-account", "tps": 1431.0}}
+    (tmp_path / "bench.json").write_text(json.dumps(
+        {"profile": "quick", "phase": 1, "api_workers": 2, "client_ceiling_rps": 5000.0,
+         "started_at": "x", "rows": [row]}))
+    page = benchmarks.benchmarks_page(tmp_path)
+    assert "| hot | 16 | 300.5 | 1431.0 | 0.21 | 40.1 | 90.2 | ok |" in page
 
 
 def test_home_marks_only_registered_phases_as_built() -> None:

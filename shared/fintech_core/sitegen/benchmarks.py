@@ -14,9 +14,21 @@ from typing import Any
 from fintech_core.sitegen.markdown import table
 
 PLACEHOLDER = (
-    "\n!!! note \"Coming with issue 6\"\n"
-    "    Benchmarks arrive with issue 6 (`make bench`). When a run leaves a JSON file in "
-    "`results/`, the next site build shows the newest one here.\n")
+    "\n!!! note \"No benchmark run on this machine yet\"\n"
+    "    Run `make bench` (quick profile, a few minutes): it measures transfers/s against "
+    "pgbench on the same PostgreSQL and writes `results/<stamp>/bench.json`; the next site "
+    "build shows the newest one here.\n")
+
+
+def _bench_table(data: dict[str, Any]) -> str:
+    """The `fincore bench` format (BenchRun): one row per workload and client count."""
+    rows = [[r["workload"], r["clients"], r["api"]["per_second"], r["pgbench"]["tps"],
+             r["ratio"], r["api"]["latency_ms"]["p50"], r["api"]["latency_ms"]["p99"],
+             "ok" if r["checks"]["ok"] else "FAIL"] for r in data["rows"]]
+    head = (f"Profile `{data['profile']}`, phase {data['phase']}, {data['api_workers']} API "
+            f"workers; load generator ceiling {data['client_ceiling_rps']} req/s.\n\n")
+    return head + table(["workload", "clients", "transfers/s", "pgbench tps", "ratio",
+                         "p50 ms", "p99 ms", "checks"], rows)
 
 
 def latest_result(results_dir: Path) -> Path | None:
@@ -30,6 +42,8 @@ def _scalar(value: Any) -> bool:
 
 def _summary(data: Any) -> str:
     """A table when the JSON is flat enough to be one; otherwise only the raw JSON below."""
+    if isinstance(data, dict) and isinstance(data.get("rows"), list) and "profile" in data:
+        return _bench_table(data)
     if isinstance(data, dict) and all(_scalar(v) for v in data.values()):
         return table(["Field", "Value"], [[f"`{k}`", v] for k, v in data.items()])
     rows = data if isinstance(data, list) else data.get("results") if isinstance(data, dict) \
