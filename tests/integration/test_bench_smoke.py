@@ -60,3 +60,13 @@ def test_checks_fail_when_the_database_disagrees(lab: Lab) -> None:
     assert negative["no_negative_balance"] is False
     drift = checks.verify(before, before, 0, {"drift": [{"account": ids[0]}]})
     assert drift["ledger_zero_drift"] is False and drift["ok"] is False
+
+
+def test_cpu_per_request_is_measured_for_both_processes(lab: Lab) -> None:
+    from fintech_core.bench.cpu import measure
+
+    if lab.postgres is None:
+        pytest.skip("PostgreSQL CPU is read from the embedded server's processes")
+    out = measure(0, clients=2, seconds=1.0, settings=lab.settings)
+    assert out["requests"] > 10
+    assert out["api_cpu_ms_per_request"] > 0 and out["postgres_cpu_ms_per_request"] > 0
