@@ -1,9 +1,10 @@
-"""Fixtures shared by every lab's tests: a real PostgreSQL database and the student's module.
+"""Fixtures shared by every lab's tests: a real PostgreSQL database, a real Kafka-protocol broker
+(started only when a lab asks for it) and the student's module.
 
 The tests always come from the repository; the code under test comes from FINCORE_LAB_CODE,
 which `fincore lab check` points at the student's workspace (and the proof tests point at the
-generated starter and at the reference solution). See fintech_core.labs.database for which
-server is used.
+generated starter and at the reference solution). See fintech_core.labs.database and
+fintech_core.labs.broker for which servers are used.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
+from fintech_core.labs.broker import lab_broker
 from fintech_core.labs.database import lab_database
 
 
@@ -20,6 +22,12 @@ from fintech_core.labs.database import lab_database
 def database_url() -> Iterator[str]:
     with lab_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    with lab_broker() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture

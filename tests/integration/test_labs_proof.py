@@ -36,6 +36,16 @@ WRONG_VARIANTS = [
      "type(amount) is not int", "not isinstance(amount, int)"),
     (2, "the currency is never checked",
      "accounts[account_id][1] != currency", "False"),
+    (3, "no processed_events check: every redelivery is applied again",
+     "if claimed is None:", "if False:"),
+    (3, "no transaction: the marker and the effect commit separately",
+     "with conn.transaction():", "if True:"),
+    (3, "an unknown version is not caught: a poison message crashes the consumer forever",
+     "except (InvalidEvent, UnknownVersion) as exc:", "except InvalidEvent as exc:"),
+    (3, "a transient failure is never retried",
+     "if attempts >= MAX_ATTEMPTS:", "if True:"),
+    (3, "retries are unbounded in practice: the partition stalls behind one event",
+     "if attempts >= MAX_ATTEMPTS:", "if attempts >= 10 * MAX_ATTEMPTS:"),
 ]
 
 
@@ -43,7 +53,13 @@ def _run(lab: Lab, spec: registry.LabSpec, tmp_path: Path, source: str) -> Check
     code = tmp_path / "code"
     code.mkdir()
     (code / spec.module).write_text(source, encoding="utf-8")
-    return run_lab_tests(spec, code, env={"FINCORE_DATABASE_URL": lab.database_url()})
+    return run_lab_tests(spec, code, env=_servers(lab))
+
+
+def _servers(lab: Lab) -> dict[str, str]:
+    """The session's own servers, so no lab run starts a PostgreSQL or a broker of its own."""
+    return {"FINCORE_DATABASE_URL": lab.database_url(),
+            "FINCORE_KAFKA_BOOTSTRAP": lab.kafka_bootstrap()}
 
 
 @pytest.mark.parametrize("spec", registry.LABS, ids=lambda s: s.slug)
@@ -59,7 +75,7 @@ def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                                          tmp_path: Path) -> None:
     copy = tmp_path / "solution"
     shutil.copytree(spec.solution.parent, copy)
-    result = run_lab_tests(spec, copy, env={"FINCORE_DATABASE_URL": lab.database_url()})
+    result = run_lab_tests(spec, copy, env=_servers(lab))
     assert result.passed, result.output[-3000:]
     assert len(result.results) >= 5
 

@@ -91,10 +91,12 @@ def test_start_copies_starter_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert forced.exit_code == 0 and copy.read_text() == registry.find(1).starter.read_text()
 
 
-def test_planned_and_unknown_labs_are_refused_clearly() -> None:
+def test_planned_and_unknown_labs_are_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "PLANNED", (registry.PlannedLab(
+        9, "A lab still to write", "phase 9 (not built yet)"),))
     runner = CliRunner()
-    planned = runner.invoke(app, ["start", "3"])
-    assert planned.exit_code == 2 and "phase 2" in planned.output
+    planned = runner.invoke(app, ["start", "9"])
+    assert planned.exit_code == 2 and "phase 9" in planned.output
     assert runner.invoke(app, ["check", "99"]).exit_code == 2
 
 

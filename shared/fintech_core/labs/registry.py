@@ -58,12 +58,11 @@ LABS: tuple[LabSpec, ...] = (
             "lab01_idempotency_key", "idempotent_transfer.py", minutes=45),
     LabSpec(2, "double-entry", "Post a transfer as balanced double-entry postings",
             "lab02_double_entry", "ledger_posting.py", minutes=50),
+    LabSpec(3, "idempotent-consumer", "An idempotent consumer with a dead-letter queue",
+            "lab03_idempotent_consumer", "idempotent_consumer.py", minutes=50),
 )
 
-PLANNED: tuple[PlannedLab, ...] = (
-    PlannedLab(3, "An idempotent consumer with a dead-letter queue",
-               "phase 2 (events: outbox, idempotent consumers, DLQ), not built yet"),
-)
+PLANNED: tuple[PlannedLab, ...] = ()
 
 
 def find(number: int) -> LabSpec:
