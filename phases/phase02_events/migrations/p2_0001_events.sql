@@ -66,7 +66,8 @@ CREATE TABLE dead_letters (
 COMMENT ON TABLE dead_letters IS 'Messages a consumer gave up on (also published to the DLQ topic). Kept here because the embedded broker forgets its topics on restart; `fincore events dlq replay` feeds them back once fixed.';
 COMMENT ON COLUMN dead_letters.event_id IS 'NULL when the message was too malformed to name its event.';
 COMMENT ON COLUMN dead_letters.resolved_at IS 'Set in the same transaction as the successful replay''s effect (or when the event turns out already processed).';
-CREATE INDEX dead_letters_open_idx ON dead_letters (consumer, id) WHERE resolved_at IS NULL;
+CREATE UNIQUE INDEX dead_letters_open_idx ON dead_letters (consumer, event_id) WHERE resolved_at IS NULL;
+COMMENT ON INDEX dead_letters_open_idx IS 'One open dead letter per consumer and event: a redelivered poison message updates it instead of piling up.';
 
 CREATE TABLE account_activity (
     account_id  uuid NOT NULL,

@@ -70,7 +70,9 @@ class ConsumerRunner:
             self.config.topics.events, bootstrap_servers=self.config.bootstrap,
             group_id=self.config.topics.group(self.handler.name), enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
-            max_poll_records=500, request_timeout_ms=7000)
+            max_poll_records=500, request_timeout_ms=7000,
+            # Also the rebalance timeout: a member that vanished mid-join delays others this long.
+            max_poll_interval_ms=30000)
 
     def run(self, max_seconds: float | None = None) -> None:
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
