@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fintech_core.events import ops
-from fintech_core.events.registry import CONSUMERS, CONSUMER_NAMES
+from fintech_core.events.registry import CONSUMER_NAMES, CONSUMERS
 from fintech_core.events.relay import Relay, RelayConfig
 from fintech_core.events.runner import ConsumerConfig, ConsumerRunner
 from fintech_core.events.topics import topics_for

@@ -70,6 +70,6 @@ def settled(transfer_id: UUID, status: TransferStatus, entry: JournalEntry) -> N
     """A hold posted, voided or expired. Its entry releases the payer's PENDING_OUT bucket,
     which names the payer without another read."""
     payer = next(p.account_id for p in entry.postings if p.bucket is Bucket.PENDING_OUT)
-    payload = TransferSettledV1(transfer_id=transfer_id, status=status.value,
+    payload = TransferSettledV1(transfer_id=transfer_id, status=status.value,  # type: ignore[arg-type]
                                 entry=entry_v1(entry))
     return NewEvent(SETTLED[status], ACCOUNT, payer, payload, str(transfer_id))
