@@ -19,7 +19,7 @@ COMMENT ON COLUMN outbox.event_type IS 'Name and schema version, e.g. transfer.c
 COMMENT ON COLUMN outbox.headers IS 'Travel as Kafka headers: correlation id (the transfer the event belongs to).';
 COMMENT ON COLUMN outbox.lane IS 'Relays claim whole lanes (advisory locks), so two relays never publish events of one key concurrently and per-key order survives several relays.';
 COMMENT ON COLUMN outbox.published_at IS 'NULL: not yet acknowledged by the broker (acks=all). Replay sets it back to NULL. Published rows are deleted after the retention window.';
-COMMENT ON COLUMN outbox.publish_count IS 'How many times the broker acknowledged this row: > 1 after a relay crash between publish and mark, or a replay.';
+COMMENT ON COLUMN outbox.publish_count IS 'How many times the row was marked published (> 1 after a replay). A relay crash between publish and mark sends without counting: consumers, not this column, absorb duplicates.';
 CREATE INDEX outbox_unpublished_idx ON outbox (lane, seq) WHERE published_at IS NULL;
 CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL;
 
