@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from kafka import KafkaConsumer
+from kafka import ConsumerRebalanceListener, KafkaConsumer
 
 from fintech_core.events.consumer import (
     Delivery,
@@ -42,6 +42,32 @@ class ConsumerConfig:
     backoff_ms: int = 100
 
 
+class Reassigned(ConsumerRebalanceListener):
+    """Notes that partitions were (re)assigned; the poll loop then restarts every partition at
+    its committed offset, or at the beginning when there is none. Without this, a consumer that
+    rejoins a broker which lost its data (memory storage) keeps its old in-memory position and
+    silently skips the first messages of the recreated topic. (The callback runs on the client's
+    IO thread, where blocking calls are refused, hence the flag.)"""
+
+    def __init__(self) -> None:
+        self.pending = False
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.pending = True
+
+
+def restart_from_committed(consumer: KafkaConsumer) -> None:
+    for tp in consumer.assignment():
+        committed = consumer.committed(tp)
+        if committed is None:
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+
+
 @dataclass
 class ConsumerRunner:
     handler: Handler
@@ -49,6 +75,7 @@ class ConsumerRunner:
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     _stop: threading.Event = field(default_factory=threading.Event)
     _producer: Any = None
+    _listener: Reassigned = field(default_factory=Reassigned)
 
     def stop(self) -> None:
         self._stop.set()
@@ -66,13 +93,16 @@ class ConsumerRunner:
 
     def _consumer(self) -> KafkaConsumer:
         ensure_topics(self.config.bootstrap, self.config.topics, self.config.partitions)
-        return KafkaConsumer(
-            self.config.topics.events, bootstrap_servers=self.config.bootstrap,
+        self._listener = listener = Reassigned()
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.config.bootstrap,
             group_id=self.config.topics.group(self.handler.name), enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
             max_poll_records=500, request_timeout_ms=7000,
             # Also the rebalance timeout: a member that vanished mid-join delays others this long.
             max_poll_interval_ms=30000)
+        consumer.subscribe([self.config.topics.events], listener=listener)
+        return consumer
 
     def run(self, max_seconds: float | None = None) -> None:
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
@@ -82,6 +112,12 @@ class ConsumerRunner:
                 try:
                     consumer = consumer or self._consumer()
                     batch = consumer.poll(timeout_ms=500)
+                    if self._listener.pending:
+                        # Drop what this poll fetched (it may come from a stale position) and
+                        # restart from the committed offsets: at worst duplicates, never a gap.
+                        self._listener.pending = False
+                        restart_from_committed(consumer)
+                        continue
                     for records in batch.values():
                         for record in records:
                             outcome = process(
