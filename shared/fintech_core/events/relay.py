@@ -53,7 +53,10 @@ class RelayConfig:
 def make_producer(bootstrap: str) -> KafkaProducer:
     return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                          linger_ms=2, max_block_ms=5000, request_timeout_ms=5000,
-                         delivery_timeout_ms=10000, retry_backoff_ms=200)
+                         delivery_timeout_ms=10000, retry_backoff_ms=200,
+                         # Topics are created explicitly (partitions!); an auto-created one after
+                         # a broker restart would get the broker's default count instead.
+                         allow_auto_create_topics=False)
 
 
 def envelope_bytes(row: tuple[Any, ...]) -> bytes:

@@ -100,7 +100,7 @@ class ConsumerRunner:
             auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
             max_poll_records=500, request_timeout_ms=7000,
             # Also the rebalance timeout: a member that vanished mid-join delays others this long.
-            max_poll_interval_ms=30000)
+            max_poll_interval_ms=30000, allow_auto_create_topics=False)
         consumer.subscribe([self.config.topics.events], listener=listener)
         return consumer
 
