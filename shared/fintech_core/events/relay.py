@@ -93,20 +93,20 @@ class Relay:
     published: int = 0
     requeued: int = 0
     _producer: Any = None
-    _had_topics: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self._stop.set()
 
     def _ensure_producer(self) -> bool:
-        """Connect if needed; True when the topics had to be created again after this relay
-        had seen them: the broker restarted and lost everything it held."""
+        """Connect if needed; True when the events topic had to be created: whatever was
+        published before (by this relay or an earlier one) exists nowhere but in the outbox,
+        as after a restart of the memory-storage broker."""
         lost = False
         if self._producer is None:
             created = ensure_topics(self.config.bootstrap, self.config.topics,
                                     self.config.partitions)
-            lost, self._had_topics = bool(created) and self._had_topics, True
+            lost = self.config.topics.events in created
             self._producer = self.producer_factory(self.config.bootstrap)
         return lost
 
