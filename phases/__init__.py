@@ -8,8 +8,9 @@ from __future__ import annotations
 from fintech_core.phase import Composition, Phase, compose
 from phases.phase00_monolith import PHASE as PHASE_0
 from phases.phase01_ledger import PHASE as PHASE_1
+from phases.phase02_events import PHASE as PHASE_2
 
-REGISTRY: tuple[Phase, ...] = (PHASE_0, PHASE_1)
+REGISTRY: tuple[Phase, ...] = (PHASE_0, PHASE_1, PHASE_2)
 
 
 def latest() -> int:

@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     reaper_interval_seconds: float = Field(default=300.0, gt=0)
     hold_sweep_interval_seconds: float = Field(
         default=1.0, gt=0, description="Phase 1+: how often expired holds are released.")
+    # --- phase 2: events ---------------------------------------------------------------------
+    event_partitions: int = Field(
+        default=3, ge=1, le=64, description="Partitions of each event topic, created explicitly.")
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(
+        default=0.5, gt=0, description="Relay wake-up when no NOTIFY arrives (the fallback).")
+    outbox_retention_hours: float = Field(
+        default=24.0, gt=0, description="Published outbox rows are kept (for replay) this long.")
+    consumer_max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Tries of a transient failure before the DLQ.")
+    consumer_backoff_ms: int = Field(default=100, ge=0, description="First retry delay; doubles.")
+    relay_crash_after_publish: bool = Field(
+        default=False, description="Drill: the relay exits after the broker acknowledged a "
+                                   "batch and before it marks the rows published.")
     # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
     mail_latency_ms: int = Field(default=0, ge=0)
     mail_fail: bool = False

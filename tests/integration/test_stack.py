@@ -141,3 +141,33 @@ def test_a_healthy_server_from_another_lab_is_reused(lab: Lab, tmp_path: Path) -
     other.start_servers()
     assert not (tmp_path / "other" / "postgres").exists()
     assert all(h.ok for h in other.status())
+
+
+def test_phase2_up_starts_the_relay_and_consumers_and_down_stops_them(
+        lab_env: dict[str, str]) -> None:
+    import psutil
+
+    from fintech_core.stack.processes import wait_until
+
+    up = fincore(lab_env, "up", "--detach", "--phase", "2")
+    assert up.returncode == 0, up.stdout + up.stderr
+    run = Path(lab_env["FINCORE_LAB_DIR"]) / "run"
+    pids = [int((run / f"{name}.pid").read_text()) for name in ("relay", "consume")]
+    assert all(psutil.pid_exists(p) for p in pids)
+    api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
+    account = httpx.post(f"{api}/accounts", json={"owner": "ev", "currency": "EUR"}).json()
+    deposit = httpx.post(f"{api}/accounts/{account['id']}/deposits",
+                         json={"amount": 500, "currency": "EUR"},
+                         headers={"Idempotency-Key": "up-phase2-deposit"})
+    assert deposit.status_code == 201, deposit.text
+
+    def consumed() -> bool:  # verify exits 0 once both read models match the ledger
+        return fincore(lab_env, "events", "verify", "--phase", "2").returncode == 0
+
+    assert wait_until(consumed, timeout=60, interval=1), fincore(
+        lab_env, "events", "verify", "--phase", "2").stdout
+    status = fincore(lab_env, "events", "status", "--phase", "2").stdout
+    assert "0 unpublished" in status and "activity" in status and "audit" in status
+    assert fincore(lab_env, "down").returncode == 0
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                   for p in pids)

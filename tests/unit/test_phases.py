@@ -60,6 +60,17 @@ def test_phase1_swaps_balance_steps_for_ledger_steps() -> None:
     assert len(c.migration_dirs()) == 2
 
 
+def test_phase2_appends_the_outbox_step_and_wraps_the_ledger() -> None:
+    c = composition(2)
+    assert c.pipeline.names() == [*PHASE1_STEPS, "write_outbox"]
+    assert c.pipeline.steps[-1].kind == "effect"
+    assert {"outbox", "relay", "idempotent-consumers", "dlq"} <= c.features
+    assert c.extensions["ledger"].__name__ == "sql_outbox_ledger"
+    assert "outbox" in c.extensions and "outbox" not in composition(1).extensions
+    assert routes(2) == routes(1)  # events add processes, not routes
+    assert len(c.migration_dirs()) == 3
+
+
 def test_phase1_migration_chains_after_phase0() -> None:
     revisions = {}
     for phase in REGISTRY:
@@ -69,7 +80,7 @@ def test_phase1_migration_chains_after_phase0() -> None:
                       for t in n.targets if isinstance(t, ast.Name)
                       and isinstance(n.value, ast.Constant)}
             revisions[values["revision"]] = values.get("down_revision")
-    assert revisions == {"p0_0001": None, "p1_0001": "p0_0001"}
+    assert revisions == {"p0_0001": None, "p1_0001": "p0_0001", "p2_0001": "p1_0001"}
 
 
 def test_the_openapi_documents_each_route_once_and_the_replacement_wins() -> None:

@@ -7,6 +7,8 @@
     fincore chaos     the bank workload under faults, then every invariant checked
     fincore ledger verify   recompute every balance from postings (phase 1+)
     fincore drill     replay one failure against the naive baseline and a phase, side by side
+    fincore relay / consume   phase 2's outbox relay and consumers (`up` starts them)
+    fincore events status|verify|replay|dlq   phase 2's events, seen from PostgreSQL
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.table import Table
 
 from fintech_core.chaos.cli import chaos as chaos_command
 from fintech_core.cli import drill
+from fintech_core.cli import events as events_cli
 from fintech_core.cli import ledger as ledger_cli
 from fintech_core.cli.bench import bench
 from fintech_core.labs.cli import app as lab_app
@@ -39,6 +42,9 @@ console = Console()
 app.command()(bench)
 app.add_typer(lab_app, name="lab")  # workshop labs: list, start, check, generate
 app.add_typer(drill.app, name="drill")  # failure drills: list, run NAME
+app.add_typer(events_cli.app, name="events")  # phase 2: status, verify, replay, dlq
+app.command()(events_cli.relay)  # phase 2: outbox -> broker (started by `up`)
+app.command()(events_cli.consume)  # phase 2: the consumers (started by `up`)
 
 PhaseOpt = Annotated[int | None, typer.Option(
     "--phase", "-p", help="Phase to run (default: FINCORE_PHASE if set, else the latest built).")]
@@ -90,7 +96,11 @@ def up(phase: PhaseOpt = None,
         api = lab.api(settings.phase, naive_baseline=naive, drill_mode=drill)
         progress(f"starting the API (phase {settings.phase})")
         api.start()
-    rows = [*lab.status(), api.health()]
+        workers = lab.workers(settings.phase)
+        for worker in workers:
+            progress(f"starting {worker.name}")
+            worker.start()
+    rows = [*lab.status(), api.health(), *(w.health() for w in workers)]
     console.print(_health_table(rows))
     console.print(f"API        {api.url()}\nOpenAPI    {api.url()}/docs\n"
                   f"Database   {lab.phase_database_url(settings.phase)}\n"
@@ -109,6 +119,10 @@ def up(phase: PhaseOpt = None,
             if api.running_pid() is None:
                 console.print("[red]the API process exited; see its log. Stopping.[/]")
                 break
+            for worker in workers:
+                if worker.running_pid() is None:  # a relay or consumer may crash: restart it
+                    console.print(f"[yellow]{worker.name} exited; restarting it[/]")
+                    worker.start()
     finally:
         with console.status("stopping..."):
             lab.down()
@@ -118,7 +132,8 @@ def up(phase: PhaseOpt = None,
 
 @app.command()
 def down() -> None:
-    """Stop the API, the broker, Redis and PostgreSQL started by the lab."""
+    """Stop the relay and consumers, the API, the broker, Redis and PostgreSQL started by the
+    lab."""
     lab = Lab(Settings())
     supervisor = _supervisor_pid(lab).read()
     if supervisor is not None:
@@ -134,7 +149,8 @@ def status(phase: PhaseOpt = None) -> None:
     """Health of every component (real checks, not pid files)."""
     settings = _settings(phase)
     lab = Lab(settings)
-    rows = [*lab.status(), lab.api(settings.phase).health()]
+    rows = [*lab.status(), lab.api(settings.phase).health(),
+            *(w.health() for w in lab.workers(settings.phase))]
     console.print(_health_table(rows))
     if not all(h.ok for h in rows):
         raise typer.Exit(1)

@@ -21,6 +21,7 @@ from fintech_core.stack.broker import EmbeddedBroker
 from fintech_core.stack.component import Health
 from fintech_core.stack.postgres import EmbeddedPostgres
 from fintech_core.stack.redis import EmbeddedRedis
+from fintech_core.stack.workers import COMMANDS, Worker, stop_all
 
 Progress = Callable[[str], None]
 
@@ -98,6 +99,13 @@ class Lab:
         return ApiServer(s.lab_dir, s.api_host, port or s.api_port,
                          self.env(phase=phase, **flags))
 
+    def workers(self, phase: int, tag: str = "", **flags: object) -> list[Worker]:
+        """Phase 2+: the relay and the consumers (none before: nothing to relay)."""
+        if phase < 2:
+            return []
+        env = self.env(phase=phase, **flags)
+        return [Worker(self.settings.lab_dir, c, env, tag) for c in COMMANDS]
+
     def stop_servers(self) -> None:
         """Redis and the broker do not depend on each other: stop them together, then
         PostgreSQL last, so a worker still draining can commit its last transaction."""
@@ -116,6 +124,7 @@ class Lab:
             ApiServer(self.settings.lab_dir, self.settings.api_host, port, {}).stop()
 
     def down(self) -> None:
+        stop_all(self.settings.lab_dir)  # before the servers, so they exit cleanly
         self.stop_apis()
         self.stop_servers()
 

@@ -28,10 +28,14 @@ class LabSession:
         self.api = ApiServer(self.lab.settings.lab_dir, "127.0.0.1", free_port(),
                              self.lab.env(phase=phase, naive_baseline=naive, drill_mode=drill,
                                           **flags))
+        # Phase 2+: this session's own relay and consumers (tagged with the API's port).
+        self.workers = {w.command: w for w in self.lab.workers(phase, tag=str(self.api.port))}
         try:
             self.lab.start_servers()
             self.database_url = self.lab.prepare_database(phase)
             self.api.start()
+            for worker in self.workers.values():
+                worker.start()
         except BaseException:
             self._stop_owned()  # a failed start must not leave servers behind
             raise
@@ -52,7 +56,19 @@ class LabSession:
         wait_until(lambda: not port_open(self.api.host, self.api.port), timeout=10)
         self.api.start()
 
+    def restart_worker(self, command: str, **flags: object) -> None:
+        """Stop the session's relay or consumers and start them again, with drill flags
+        (e.g. relay_crash_after_publish=True) or without."""
+        from fintech_core.stack.workers import Worker
+
+        self.workers[command].stop()
+        env = self.lab.env(phase=self.phase, **flags)
+        self.workers[command] = Worker(self.lab.settings.lab_dir, command, env, str(self.api.port))
+        self.workers[command].start()
+
     def _stop_owned(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
         self.api.stop()
         for component in reversed(self._started):
             component.stop()

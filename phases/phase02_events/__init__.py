@@ -1,0 +1,28 @@
+"""Phase 2 — Events: who else needs to know, off the request path and never lost.
+
+What this phase adds to phases 0..1 (and nothing else):
+- migrations: outbox (+ a NOTIFY that wakes the relay at COMMIT), processed_events,
+  dead_letters, and two read models fed only by events: account_activity and audit_trail;
+- transfer pipeline: write_outbox, appended after record_ledger_transfer (Append);
+- unit-of-work extensions: "outbox", and "ledger" replaced by the same ledger wrapped so that
+  hold post/void/expiry and reversals write their event in their own transaction;
+- processes (started by `fincore up`, not by the API): the relay (`fincore relay`) and the
+  consumers (`fincore consume`); commands under `fincore events`.
+"""
+
+from pathlib import Path
+
+from fintech_core.events.outbox import SqlOutbox, sql_outbox_ledger
+from fintech_core.events.steps import EVENT_STEPS
+from fintech_core.phase import Phase
+
+PHASE = Phase(
+    number=2,
+    slug="events",
+    title="Events: transactional outbox, relay, idempotent consumers, DLQ",
+    folder=Path(__file__).resolve().parent,
+    transfer_steps=EVENT_STEPS,
+    extensions={"ledger": sql_outbox_ledger, "outbox": SqlOutbox},
+    features=frozenset({"events", "outbox", "relay", "idempotent-consumers", "dlq",
+                        "read-models"}),
+)

@@ -1,0 +1,79 @@
+"""The outbox's write side: the "outbox" unit-of-work extension, and the phase-2 ledger that
+writes an event with every change it makes.
+
+Why a decorator around the ledger and not only a pipeline step: holds are posted, voided,
+expired (by the sweeper, or on touch) and transfers reversed outside the transfer pipeline. All of
+them end in `set_status` or `add_transfer` right after `append`, inside the caller's transaction,
+so hooking those two calls covers every path with one rule, and no path can forget its event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from fintech_core.adapters.sql_ledger import SqlLedger
+from fintech_core.domain.ids import uuid7
+from fintech_core.domain.transfers import Transfer, TransferStatus
+from fintech_core.events.emit import SETTLED, NewEvent, recorded, settled
+from fintech_core.ledger.model import JournalEntry
+
+
+class SqlOutbox:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, event: NewEvent) -> UUID:
+        # No result is read: in the unit of work's pipeline mode this INSERT travels with
+        # COMMIT, so announcing costs no extra round trip on the request path.
+        event_id = uuid7()
+        await self.conn.execute(
+            "INSERT INTO outbox (event_id, aggregate_type, aggregate_id, event_type, payload,"
+            " headers) VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+            (event_id, event.aggregate_type, event.aggregate_id, event.event_type,
+             event.payload.model_dump_json(),
+             f'{{"correlation_id": "{event.correlation_id}"}}'))
+        return event_id
+
+
+class MemoryOutbox:
+    """The fake: events a unit test can inspect."""
+
+    def __init__(self) -> None:
+        self.events: list[NewEvent] = []
+
+    async def add(self, event: NewEvent) -> UUID:
+        self.events.append(event)
+        return uuid7()
+
+
+class OutboxLedger:
+    """Any ledger repository, plus: every status change and every reversal writes its event to
+    `outbox` in the same transaction. `appended` lets the pipeline's outbox step find the entry
+    of the transfer it announces."""
+
+    def __init__(self, inner: Any, outbox: Any) -> None:
+        self._inner, self.outbox = inner, outbox
+        self.appended: dict[UUID, JournalEntry] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def append(self, entry: JournalEntry) -> None:
+        await self._inner.append(entry)
+        self.appended[entry.transfer_id] = entry
+
+    async def set_status(self, transfer_id: UUID, status: TransferStatus) -> None:
+        await self._inner.set_status(transfer_id, status)
+        if status in SETTLED:
+            await self.outbox.add(settled(transfer_id, status, self.appended[transfer_id]))
+
+    async def add_transfer(self, transfer: Transfer, reverses_id: UUID | None) -> None:
+        await self._inner.add_transfer(transfer, reverses_id)
+        await self.outbox.add(recorded(transfer, self.appended[transfer.id], reverses_id))
+
+
+def sql_outbox_ledger(conn: AsyncConnection) -> OutboxLedger:
+    return OutboxLedger(SqlLedger(conn), SqlOutbox(conn))

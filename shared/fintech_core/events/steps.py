@@ -1,0 +1,22 @@
+"""Phase 2's transfer-pipeline step: announce the transfer, in the transfer's transaction.
+
+    phase 2: ..., post_ledger, record_ledger_transfer, write_outbox
+
+An effect, last: it only runs once every check passed and the movement is written, and it
+commits or rolls back with them. A FAILED transfer (refused by a check) moved no money and
+announces nothing.
+"""
+
+from __future__ import annotations
+
+from fintech_core.events.emit import recorded
+from fintech_core.service.pipeline import Append, Step, TransferContext
+
+
+async def write_outbox(ctx: TransferContext) -> None:
+    assert ctx.transfer is not None, "write_outbox runs after the transfer is recorded"
+    ledger = ctx.uow.extension("ledger")
+    await ledger.outbox.add(recorded(ctx.transfer, ledger.appended[ctx.transfer.id]))
+
+
+EVENT_STEPS = (Append(Step("write_outbox", "effect", write_outbox)),)
