@@ -70,3 +70,18 @@ def test_cpu_per_request_is_measured_for_both_processes(lab: Lab) -> None:
     out = measure(0, clients=2, seconds=1.0, settings=lab.settings)
     assert out["requests"] > 10
     assert out["api_cpu_ms_per_request"] > 0 and out["postgres_cpu_ms_per_request"] > 0
+
+
+def test_a_benchmark_stops_the_servers_it_started(tmp_path: Path) -> None:
+    """Run against a lab with nothing running: afterwards nothing of it may still listen."""
+    from fintech_core.settings import Settings
+    from fintech_core.stack.processes import free_port, port_open
+
+    settings = Settings(lab_dir=tmp_path / "lab", pg_port=free_port(), redis_port=free_port(),
+                        broker_port=free_port())
+    profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(1,), seconds=0.5,
+                      accounts=3)
+    run = run_profile(profile, 0, settings=settings, api_workers=1, progress=lambda _: None)
+    assert run.ok()
+    ports = (settings.pg_port, settings.redis_port, settings.broker_port)
+    assert not any(port_open("127.0.0.1", p) for p in ports)

@@ -64,7 +64,18 @@ def seed(api_url: str, n: int) -> list[str]:
 def run_profile(profile: Profile, phase: int, settings: Settings | None = None, api_workers: int = 2,
                 progress: Progress = print) -> BenchRun:
     lab = Lab((settings or Settings()).model_copy(update={"database_prefix": "fincore_bench"}))
+    # Servers already running (make up, a test session) are reused and left running; the ones
+    # this run starts are stopped at the end, so a benchmark never leaves servers behind.
+    started = [c for c in lab.embedded() if not c.health().ok]
     lab.start_servers(progress)
+    try:
+        return _run(lab, profile, phase, api_workers, progress)
+    finally:
+        for component in reversed(started):
+            component.stop()
+
+
+def _run(lab: Lab, profile: Profile, phase: int, api_workers: int, progress: Progress) -> BenchRun:
     server = lab.database_url()
     drop_database(server, lab.settings.model_copy(update={"phase": phase}).database_name())
     db_url = lab.prepare_database(phase, progress)
