@@ -13,6 +13,7 @@ from fintech_core.db.admin import drop_database
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
 from tests.conftest import TEST_DB_PREFIX, phase_database
+from tests.integration.events_support import EventsDb, events_db, ledger_client
 from tests.integration.ledger_client import LedgerClient
 
 
@@ -62,3 +63,16 @@ async def scratch_ledger(lab: Lab) -> AsyncIterator[LedgerClient]:
             yield client
     finally:
         drop_database(lab.database_url(), f"{prefix}_p1")
+
+
+@pytest.fixture
+def db(lab: Lab) -> Iterator[EventsDb]:
+    """Phase 2: a database of the test's own with the outbox, dropped afterwards."""
+    yield from events_db(lab)
+
+
+@pytest.fixture
+async def client(db: EventsDb) -> AsyncIterator[LedgerClient]:
+    """Phase 2: the service (phases 0..2) bound to that database."""
+    async for c in ledger_client(db):
+        yield c

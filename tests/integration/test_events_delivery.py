@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -20,21 +19,11 @@ from fintech_core.stack.broker import EmbeddedBroker
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port, wait_until
 from fintech_core.stack.workers import Worker
-from tests.integration.events_support import EventsDb, events_db, ledger_client, running
+from tests.integration.events_support import EventsDb, running
 from tests.integration.ledger_client import LedgerClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-
-@pytest.fixture
-def db(lab: Lab) -> Iterator[EventsDb]:
-    yield from events_db(lab)
-
-
-@pytest.fixture
-async def client(db: EventsDb) -> AsyncIterator[LedgerClient]:
-    async for c in ledger_client(db):
-        yield c
 
 
 async def traffic(client: LedgerClient, n: int, accounts: int = 4) -> None:

@@ -3,27 +3,14 @@ change has exactly its event, a refused or rolled-back one has none. PostgreSQL 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from fintech_core.domain.transfers import TransferCommand
-from fintech_core.stack.lab import Lab
-from tests.integration.events_support import EventsDb, events_db, ledger_client
+from tests.integration.events_support import EventsDb
 from tests.integration.ledger_client import LedgerClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-
-@pytest.fixture
-def db(lab: Lab) -> Iterator[EventsDb]:
-    yield from events_db(lab)
-
-
-@pytest.fixture
-async def client(db: EventsDb) -> AsyncIterator[LedgerClient]:
-    async for c in ledger_client(db):
-        yield c
 
 
 def events(db: EventsDb) -> list[tuple[str, str, str]]:
