@@ -50,6 +50,9 @@ async def test_balance_check_constraint_is_the_last_line_of_defence(uow_factory)
     with pytest.raises(psycopg.errors.CheckViolation):
         async with uow_factory() as uow:
             await uow.accounts.apply_deltas({a.id: -1})
+            await uow.commit()  # the write is held until here (db/write_behind.py)
+    async with uow_factory() as uow:
+        assert (await uow.accounts.get(a.id)).balance == 0
 
 
 async def test_lock_returns_only_existing_accounts_in_id_order(uow_factory) -> None:  # type: ignore[no-untyped-def]

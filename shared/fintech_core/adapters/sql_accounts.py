@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
-
+from fintech_core.db.write_behind import Session
 from fintech_core.domain.accounts import Account, AccountStatus
 from fintech_core.domain.transfers import Transfer, TransferKind, TransferStatus
 
@@ -19,7 +18,7 @@ def _account(row: tuple[Any, ...]) -> Account:
 
 
 class SqlAccounts:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Session) -> None:
         self.conn = conn
 
     async def add(self, account: Account) -> None:
@@ -62,10 +61,11 @@ class SqlAccounts:
         )
 
     async def apply_deltas(self, deltas: Mapping[UUID, int]) -> None:
-        # One statement for both legs: fewer round trips, and the CHECK (balance >= 0) constraint
-        # sees the final values.
-        await self.conn.execute(
-            "UPDATE accounts a SET balance = a.balance + d.delta, updated_at = now()"
+        # One statement for both legs: the CHECK (balance >= 0) constraint sees the final values.
+        # Held (db/write_behind.py): the rows are locked and the funds checked already, so it
+        # travels with the transfer row and the idempotency record, in one round trip.
+        await self.conn.hold(
+            "accounts", "UPDATE accounts a SET balance = a.balance + d.delta, updated_at = now()"
             " FROM unnest(%s::uuid[], %s::bigint[]) AS d(id, delta) WHERE a.id = d.id",
             (list(deltas.keys()), list(deltas.values())),
         )
@@ -81,12 +81,12 @@ def _transfer(row: tuple[Any, ...]) -> Transfer:
 
 
 class SqlTransfers:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Session) -> None:
         self.conn = conn
 
     async def add(self, t: Transfer) -> None:
-        await self.conn.execute(
-            f"INSERT INTO transfers ({_TRANSFER_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+        await self.conn.hold(
+            "transfers", f"INSERT INTO transfers ({_TRANSFER_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
             (t.id, t.kind.value, t.source_id, t.destination_id, t.amount, t.currency,
              t.status.value, t.reference, t.failure_code, t.created_at),
         )

@@ -9,24 +9,23 @@ different keys would only produce a spurious 409 for one of them, never a wrong 
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
-from psycopg.errors import UniqueViolation
 from psycopg.types.json import Json, Jsonb
 
+from fintech_core.db.write_behind import Session
 from fintech_core.domain.errors import IdempotencyKeyInFlight
 from fintech_core.service.ports import StoredKey, StoredResponse
-from fintech_core.service.retry import RetryTransaction
 
 
 class SqlIdempotencyStore:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Session) -> None:
         self.conn = conn
 
     async def claim(self, principal: str, key: str) -> StoredKey | None:
         # One round trip: take the lock and read the stored response together. The statement's
         # snapshot is taken just before the lock, so in a microsecond window a response that
-        # committed in between is not seen; `save` then hits the primary key and the whole
-        # transaction is retried, and the retry replays. Correct in every interleaving.
+        # committed in between is not seen; `save` then hits the primary key at COMMIT, the
+        # whole transaction is retried (service/retry.py), and the retry replays. Correct in
+        # every interleaving.
         cur = await self.conn.execute(
             "SELECT l.locked, k.fingerprint, k.response_status, k.response_body,"
             "       k.response_headers"
@@ -47,15 +46,10 @@ class SqlIdempotencyStore:
 
     async def save(self, principal: str, key: str, fingerprint: str,
                    response: StoredResponse) -> None:
-        try:
-            await self._insert(principal, key, fingerprint, response)
-        except UniqueViolation as exc:
-            raise RetryTransaction("idempotency key settled concurrently") from exc
-
-    async def _insert(self, principal: str, key: str, fingerprint: str,
-                      response: StoredResponse) -> None:
-        await self.conn.execute(
-            "INSERT INTO idempotency_keys"
+        # Held, so it travels with COMMIT. A concurrent request that settled the same key first
+        # makes it fail on the primary key there; retry.py retries exactly that violation.
+        await self.conn.hold(
+            "idempotency_keys", "INSERT INTO idempotency_keys"
             " (principal, key, fingerprint, response_status, response_body, response_headers)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
             (principal, key, fingerprint, response.status, Json(response.body),

@@ -47,22 +47,25 @@ class SqlLedger(SqlLedgerTransfers):
         return {r[0]: LedgerAccount(*r) for r in await cur.fetchall()}
 
     async def append(self, entry: JournalEntry) -> None:
-        # One round trip: the entry row and its postings. The BEFORE INSERT trigger applies each
-        # posting to its account in this order (releases before debits, see in_apply_order).
+        # Two held writes, sent with the rest of the transaction's writes (db/write_behind.py).
+        # The postings' foreign key to their entry is checked at the end of that statement, when
+        # both rows exist. The BEFORE INSERT trigger applies each posting to its account in this
+        # order (releases before debits, see in_apply_order); a second entry in the same
+        # transaction waits for the next flush, so entries apply in the order appended.
         postings = entry.in_apply_order()
-        await self.conn.execute(
-            "WITH e AS (INSERT INTO journal_entries (id, transfer_id, kind, created_at,"
-            "  effective_at) SELECT %(id)s, %(transfer)s, %(kind)s, n.t, coalesce(%(eff)s, n.t)"
-            "  FROM (SELECT clock_timestamp() AS t) n RETURNING id)"
-            " INSERT INTO postings (journal_id, account_id, currency, bucket, direction, amount)"
-            " SELECT e.id, x.a, x.c, x.b, x.d, x.m FROM e, unnest(%(a)s::uuid[],"
-            "  %(c)s::text[], %(b)s::text[], %(d)s::text[], %(m)s::bigint[])"
-            "  WITH ORDINALITY AS x(a, c, b, d, m, o)"
-            " ORDER BY x.o",
-            {"id": entry.id, "transfer": entry.transfer_id, "kind": entry.kind.value,
-             "eff": entry.effective_at, "a": [p.account_id for p in postings],
-             "c": [p.amount.currency for p in postings], "b": [p.bucket.value for p in postings],
-             "d": [p.direction for p in postings], "m": [abs(p.amount.minor) for p in postings]})
+        await self.conn.hold(
+            "journal_entries",
+            "INSERT INTO journal_entries (id, transfer_id, kind, created_at, effective_at)"
+            " SELECT %s, %s, %s, n.t, coalesce(%s, n.t) FROM (SELECT clock_timestamp() AS t) n",
+            (entry.id, entry.transfer_id, entry.kind.value, entry.effective_at))
+        await self.conn.hold(
+            "postings",
+            "INSERT INTO postings (journal_id, account_id, currency, bucket, direction, amount)"
+            " SELECT %s, x.a, x.c, x.b, x.d, x.m FROM unnest(%s::uuid[], %s::text[], %s::text[],"
+            "  %s::text[], %s::bigint[]) WITH ORDINALITY AS x(a, c, b, d, m, o) ORDER BY x.o",
+            (entry.id, [p.account_id for p in postings], [p.amount.currency for p in postings],
+             [p.bucket.value for p in postings], [p.direction for p in postings],
+             [abs(p.amount.minor) for p in postings]))
 
     async def posted_postings(self, transfer_id: UUID) -> list[Posting]:
         """The net posted movement per account of a transfer: what a reversal negates."""

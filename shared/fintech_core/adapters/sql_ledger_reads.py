@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
-
 from fintech_core.adapters.sql_accounts import _TRANSFER_COLS, _transfer
 from fintech_core.adapters.sql_ledger_verify import verify
+from fintech_core.db.write_behind import Session
 from fintech_core.ledger.views import (
     BalanceView,
     EntryView,
@@ -47,7 +46,7 @@ _AS_OF = (f"SELECT l.currency, l.credit_limit,"
 
 
 class SqlLedgerReads:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Session) -> None:
         self.conn = conn
 
     async def balance(self, account_id: UUID, as_of: datetime | None) -> BalanceView | None:

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
-
 from fintech_core.adapters.sql_accounts import _TRANSFER_COLS, _transfer
+from fintech_core.db.write_behind import Session
 from fintech_core.domain.money import Money
 from fintech_core.domain.transfers import Transfer, TransferStatus
 from fintech_core.ledger.holds import Hold
@@ -28,7 +27,7 @@ def _hold(r: tuple[Any, ...]) -> Hold:
 
 
 class SqlLedgerTransfers:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Session) -> None:
         self.conn = conn
 
     async def overdue_holds(self, paying: Sequence[UUID]) -> list[Hold]:
@@ -37,16 +36,16 @@ class SqlLedgerTransfers:
         return [_hold(r) for r in await cur.fetchall()]
 
     async def add_transfer(self, t: Transfer, reverses_id: UUID | None) -> None:
-        await self.conn.execute(
-            f"INSERT INTO transfers ({_TRANSFER_COLS}, reverses_id)"
+        await self.conn.hold(
+            "transfers", f"INSERT INTO transfers ({_TRANSFER_COLS}, reverses_id)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (t.id, t.kind.value, t.source_id, t.destination_id, t.amount, t.currency,
              t.status.value, t.reference, t.failure_code, t.created_at, reverses_id))
 
     async def add_hold(self, transfer_id: UUID, timeout_seconds: int | None) -> None:
-        await self.conn.execute(
-            "INSERT INTO holds (transfer_id, expires_at) SELECT %(id)s, clock_timestamp()"
-            " + make_interval(secs => %(s)s::int)", {"id": transfer_id, "s": timeout_seconds})
+        await self.conn.hold(
+            "holds", "INSERT INTO holds (transfer_id, expires_at) SELECT %s, clock_timestamp()"
+            " + make_interval(secs => %s::int)", (transfer_id, timeout_seconds))
 
     async def hold(self, transfer_id: UUID, lock: bool = False) -> Hold | None:
         cur = await self.conn.execute(

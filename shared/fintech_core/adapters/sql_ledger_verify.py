@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
-
+from fintech_core.db.write_behind import Session
 from fintech_core.ledger.views import CurrencyTotal, VerifyReport
 
 PROJECTION = """
@@ -82,12 +81,12 @@ SELECT (SELECT count(*) FROM ledger_accounts), (SELECT count(*) FROM journal_ent
        (SELECT count(*) FROM postings)"""
 
 
-async def _all(conn: AsyncConnection, query: str) -> list[Any]:
+async def _all(conn: Session, query: str) -> list[Any]:
     cur = await conn.execute(query)
     return [r[0] if len(r) == 1 else r for r in await cur.fetchall()]
 
 
-async def verify(conn: AsyncConnection) -> VerifyReport:
+async def verify(conn: Session) -> VerifyReport:
     """Must be the first statement of its transaction (it sets the isolation level)."""
     await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
     accounts, journal_entries, postings = (await _all(conn, COUNTS))[0]

@@ -1,4 +1,7 @@
-"""The SQL unit of work: one pooled connection, one transaction, the repositories bound to it."""
+"""The SQL unit of work: one pooled connection, one transaction, the repositories bound to it.
+
+The repositories share one WriteBehindConnection (db/write_behind.py): writes whose result nobody
+reads travel together with the next read or with COMMIT, one round trip instead of one each."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from fintech_core.adapters.sql_accounts import SqlAccounts, SqlTransfers
 from fintech_core.adapters.sql_idempotency import SqlIdempotencyStore
+from fintech_core.db.write_behind import WriteBehindConnection
 from fintech_core.service.ports import AccountRepository, IdempotencyStore, TransferRepository
 
-ExtensionFactory = Callable[[AsyncConnection], Any]
+ExtensionFactory = Callable[[WriteBehindConnection], Any]
 
 
 class SqlUnitOfWork:
@@ -23,12 +27,13 @@ class SqlUnitOfWork:
         self._extension_factories = extensions
         self._extensions: dict[str, Any] = {}
         self._conn: AsyncConnection | None = None
+        self._session: WriteBehindConnection | None = None
         self._committed = False
 
     @property
-    def conn(self) -> AsyncConnection:
-        assert self._conn is not None, "use the unit of work inside `async with`"
-        return self._conn
+    def conn(self) -> WriteBehindConnection:
+        assert self._session is not None, "use the unit of work inside `async with`"
+        return self._session
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self._conn = await self._pool.getconn()
@@ -41,9 +46,10 @@ class SqlUnitOfWork:
         self._pipeline = self._conn.pipeline() if self._use_pipeline else None
         if self._pipeline is not None:
             await self._pipeline.__aenter__()
-        self.accounts: AccountRepository = SqlAccounts(self._conn)
-        self.transfers: TransferRepository = SqlTransfers(self._conn)
-        self.idempotency: IdempotencyStore = SqlIdempotencyStore(self._conn)
+        self._session = WriteBehindConnection(self._conn)
+        self.accounts: AccountRepository = SqlAccounts(self._session)
+        self.transfers: TransferRepository = SqlTransfers(self._session)
+        self.idempotency: IdempotencyStore = SqlIdempotencyStore(self._session)
         return self
 
     def extension(self, name: str) -> Any:
@@ -57,11 +63,12 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
-        assert conn is not None
+        session, self._session = self._session, None
+        assert conn is not None and session is not None
         try:
             try:
                 if not self._committed:
-                    await conn.rollback()
+                    await session.rollback()  # also drops the held writes
             finally:
                 if self._pipeline is not None:
                     await self._pipeline.__aexit__(None, None, None)
