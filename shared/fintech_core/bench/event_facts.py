@@ -10,7 +10,7 @@ inside the transfer's transaction, just before its COMMIT) and processed_events.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
@@ -32,6 +32,9 @@ class WindowFacts:
     processed: dict[str, list[str]]  # consumer -> event ids of its processed_events rows
     lags_ms: dict[str, list[float]]  # consumer -> processed_at - created_at, per processed event
     dead_letters: dict[str, int]  # consumer -> dead letters in the whole database, any state
+    # published_at - created_at per window event: the relay's side. The mark follows the broker's
+    # acks, so a consumer may process an event a little before its row is marked.
+    publish_lags_ms: list[float] = field(default_factory=list)
 
 
 def last_seq(conn: psycopg.Connection) -> int:
@@ -57,9 +60,11 @@ def pending(conn: psycopg.Connection, after_seq: int, consumers: tuple[str, ...]
 
 
 def window_facts(conn: psycopg.Connection, w: Window, consumers: tuple[str, ...]) -> WindowFacts:
-    ids = [r[0] for r in conn.execute(
-        "SELECT event_id::text FROM outbox WHERE seq > %s AND seq <= %s ORDER BY seq",
-        (w.after_seq, w.last_seq))]
+    rows = conn.execute(
+        "SELECT event_id::text, extract(epoch FROM published_at - created_at)::float8 * 1000"
+        " FROM outbox WHERE seq > %s AND seq <= %s ORDER BY seq",
+        (w.after_seq, w.last_seq)).fetchall()
+    ids = [r[0] for r in rows]
     processed: dict[str, list[str]] = {}
     lags: dict[str, list[float]] = {}
     for c in consumers:
@@ -73,7 +78,7 @@ def window_facts(conn: psycopg.Connection, w: Window, consumers: tuple[str, ...]
     dead = dict.fromkeys(consumers, 0)
     for c, n in conn.execute("SELECT consumer, count(*) FROM dead_letters GROUP BY consumer"):
         dead[c] = int(n)
-    return WindowFacts(ids, processed, lags, dead)
+    return WindowFacts(ids, processed, lags, dead, [r[1] for r in rows if r[1] is not None])
 
 
 def lag_stats(lags_ms: list[float]) -> dict[str, float | int]:

@@ -84,7 +84,8 @@ class EventsBench:
                 **facts.relay_rate(batches, started)}
 
     def measure(self, api_url: str, accounts: list[str], rows: list[dict[str, Any]],
-                seconds: float, loadgen: LoadGen, progress: Progress) -> dict[str, Any]:
+                seconds: float, backlog: int, loadgen: LoadGen, progress: Progress
+                ) -> dict[str, Any]:
         best = max((r for r in rows if r["workload"] == "uniform"),
                    key=lambda r: r["api"]["per_second"], default=None)
         if best is None:
@@ -92,9 +93,12 @@ class EventsBench:
             best = {"clients": 16, "api": loadgen(api_url, "uniform", 16, seconds, accounts)}
         clients, max_rate = best["clients"], best["api"]["statuses"].get("201", 0) / max(
             best["api"]["seconds"], 1e-9)
-        progress(f"events: relay throughput on a backlog ({clients} clients, {seconds} s)")
+        # The backlog is written at max load for long enough to hold several relay claims.
+        fill = round(min(4 * seconds, max(seconds, backlog / max(max_rate, 1.0))), 1)
+        progress(f"events: relay throughput on a backlog (~{backlog} events: {clients} clients, "
+                 f"{fill} s, relay stopped)")
         relay = self.relay_throughput(
-            lambda: loadgen(api_url, "uniform", clients, seconds, accounts))
+            lambda: loadgen(api_url, "uniform", clients, fill, accounts))
         drained, _ = self.drain()
         offered = round(max_rate / 2, 1)
         progress(f"events: half of max load, {offered} transfers/s open loop, {seconds} s")
@@ -117,6 +121,7 @@ class EventsBench:
             "offered_per_second": offered, "window": vars(window), "api": api,
             "events": len(found.event_ids), "catch_up_s": catch_up_s,
             "lag_ms": {c: facts.lag_stats(found.lags_ms[c]) for c in CONSUMER_NAMES},
+            "publish_lag_ms": facts.lag_stats(found.publish_lags_ms),
             "relay": relay, "consumers": detail, "dead_letters": found.dead_letters,
             "read_models": {"ok": read_models.ok, "drift": len(read_models.drift),
                             "entries_in_ledger": read_models.entries_in_ledger,

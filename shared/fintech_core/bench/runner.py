@@ -128,8 +128,8 @@ def _run(lab: Lab, profile: Profile, phase: int, api_workers: int, progress: Pro
                                  "ratio": round(result["per_second"] / tps, 3) if tps else None,
                                  "checks": verdict})
         if events:
-            run.events = events.measure(api.url(), accounts, run.rows, profile.seconds, loadgen,
-                                        progress)
+            run.events = events.measure(api.url(), accounts, run.rows, profile.seconds,
+                                        profile.relay_backlog, loadgen, progress)
     finally:
         if events:
             events.stop()
