@@ -83,10 +83,22 @@ def test_phase2_events_relay_rate_and_lag_at_half_load(lab: Lab, tmp_path: Path)
     assert (where / "events_lag.png").stat().st_size > 10_000
     assert report.events_table(run) is not None
 
-    # The same facts with one consumer's record of one window event deleted: the check bites.
     db = lab.phase_database_url(2).replace(lab.settings.database_prefix, "fincore_bench")
     window = event_facts.Window(**ev["window"])
     with psycopg.connect(db, autocommit=True) as conn:
+        # The figures are the database's: recomputed here straight from the two tables.
+        span = (window.after_seq, window.last_seq)
+        published_ms = [r[0] for r in conn.execute(
+            "SELECT extract(epoch FROM published_at - created_at)::float8 * 1000 FROM outbox"
+            " WHERE seq > %s AND seq <= %s", span)]
+        assert event_facts.lag_stats(published_ms) == published
+        for consumer in ("activity", "audit"):
+            consumed_ms = [r[0] for r in conn.execute(
+                "SELECT extract(epoch FROM p.processed_at - o.created_at)::float8 * 1000 FROM"
+                " outbox o JOIN processed_events p USING (event_id) WHERE p.consumer = %s AND"
+                " o.seq > %s AND o.seq <= %s", (consumer, *span))]
+            assert event_facts.lag_stats(consumed_ms) == ev["lag_ms"][consumer]
+        # The same facts with one consumer's record of one window event deleted: the check bites.
         conn.execute("DELETE FROM processed_events WHERE consumer = 'audit' AND event_id ="
                      " (SELECT event_id FROM outbox WHERE seq > %s ORDER BY seq LIMIT 1)",
                      (window.after_seq,))

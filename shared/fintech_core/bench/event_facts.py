@@ -60,11 +60,11 @@ def pending(conn: psycopg.Connection, after_seq: int, consumers: tuple[str, ...]
 
 
 def window_facts(conn: psycopg.Connection, w: Window, consumers: tuple[str, ...]) -> WindowFacts:
-    rows = conn.execute(
+    outbox = conn.execute(
         "SELECT event_id::text, extract(epoch FROM published_at - created_at)::float8 * 1000"
         " FROM outbox WHERE seq > %s AND seq <= %s ORDER BY seq",
         (w.after_seq, w.last_seq)).fetchall()
-    ids = [r[0] for r in rows]
+    ids = [r[0] for r in outbox]
     processed: dict[str, list[str]] = {}
     lags: dict[str, list[float]] = {}
     for c in consumers:
@@ -78,7 +78,7 @@ def window_facts(conn: psycopg.Connection, w: Window, consumers: tuple[str, ...]
     dead = dict.fromkeys(consumers, 0)
     for c, n in conn.execute("SELECT consumer, count(*) FROM dead_letters GROUP BY consumer"):
         dead[c] = int(n)
-    return WindowFacts(ids, processed, lags, dead, [r[1] for r in rows if r[1] is not None])
+    return WindowFacts(ids, processed, lags, dead, [r[1] for r in outbox if r[1] is not None])
 
 
 def lag_stats(lags_ms: list[float]) -> dict[str, float | int]:
