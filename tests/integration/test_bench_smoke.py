@@ -17,6 +17,8 @@ import pytest
 from fintech_core.bench import checks, event_facts, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
+from fintech_core.events.relay import make_producer
+from fintech_core.events.topics import ensure_topics, topics_for
 from fintech_core.stack.lab import Lab
 
 pytestmark = pytest.mark.integration
@@ -47,6 +49,16 @@ def test_phase2_events_relay_rate_and_lag_at_half_load(lab: Lab, tmp_path: Path)
     """Phase 2: the relay and consumers run with the bench; the events part measures the relay
     on a backlog and the lag of an open-loop window at half of the uniform maximum, and its
     checks are computed from the database (doctoring one row makes them fail)."""
+    # A message an earlier run left in the bench's topic (stopped before its consumers caught
+    # up) must not reach this run's consumers (dead letter, or drift): a run starts on empty
+    # topics, as on an empty database.
+    stale = topics_for(lab.settings.model_copy(update={"database_prefix": "fincore_bench",
+                                                       "phase": 2}))
+    ensure_topics(lab.kafka_bootstrap(), stale, 3)
+    producer = make_producer(lab.kafka_bootstrap())
+    producer.send(stale.events, b"left over by an earlier run").get(timeout=15)
+    producer.close()
+
     profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(2,), seconds=1.0)
     run = run_profile(profile, 2, settings=lab.settings, api_workers=1, progress=lambda _: None)
     assert all(r["checks"]["ok"] for r in run.rows), run.rows

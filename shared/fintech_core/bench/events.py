@@ -14,11 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from kafka import KafkaAdminClient
 
 from fintech_core.bench import checks
 from fintech_core.bench import event_facts as facts
 from fintech_core.events import ops
 from fintech_core.events.registry import CONSUMER_NAMES
+from fintech_core.events.topics import topics_for
 from fintech_core.stack.lab import Lab
 
 Progress = Callable[[str], None]
@@ -31,8 +33,25 @@ class EventsBench:
         self.db_url, self.drain_timeout = db_url, drain_timeout
         self._drained = 0  # every outbox row up to this seq is published and consumed
         self.workers = {w.command: w for w in lab.workers(phase, tag=tag, **flags)}
+        self.bootstrap = lab.kafka_bootstrap()
+        self.topics = topics_for(lab.settings.model_copy(update={"phase": phase}))
+
+    def _fresh_topics(self) -> None:
+        """The bench database was just recreated; its topics must start empty too. A reused
+        broker keeps an earlier run's topics, and a message that run left unconsumed (stopped
+        mid-way) names entries this database lacks: projected, it shows as drift. Deleting a
+        topic also drops the groups' offsets on it (seen on the embedded broker, as in Kafka);
+        the workers recreate the topics when they start."""
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        try:
+            doomed = [t for t in (self.topics.events, self.topics.dlq) if t in admin.list_topics()]
+            if doomed:
+                admin.delete_topics(doomed)
+        finally:
+            admin.close()
 
     def start(self) -> None:
+        self._fresh_topics()
         for w in self.workers.values():
             w.start()
 
