@@ -105,13 +105,17 @@ class EventsBench:
     def measure(self, api_url: str, accounts: list[str], rows: list[dict[str, Any]],
                 seconds: float, backlog: int, loadgen: LoadGen, progress: Progress
                 ) -> dict[str, Any]:
-        best = max((r for r in rows if r["workload"] == "uniform"),
-                   key=lambda r: r["api"]["per_second"], default=None)
+        def created_per_second(row: dict[str, Any]) -> float:
+            return float(row["api"]["statuses"].get("201", 0) / max(row["api"]["seconds"], 1e-9))
+
+        best = max((r for r in rows if r["workload"] == "uniform"), key=created_per_second,
+                   default=None)
         if best is None:
             progress("events: measuring max load (uniform, 16 clients, closed loop)")
             best = {"clients": 16, "api": loadgen(api_url, "uniform", 16, seconds, accounts)}
-        clients, max_rate = best["clients"], best["api"]["statuses"].get("201", 0) / max(
-            best["api"]["seconds"], 1e-9)
+        clients, max_rate = best["clients"], created_per_second(best)
+        if max_rate < 2:
+            raise RuntimeError(f"max load {max_rate:.1f} transfers/s: no load to halve")
         # The backlog is written at max load for long enough to hold several relay claims.
         fill = round(min(4 * seconds, max(seconds, backlog / max(max_rate, 1.0))), 1)
         progress(f"events: relay throughput on a backlog (~{backlog} events: {clients} clients, "
