@@ -14,9 +14,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fintech_core.bench import checks, report
+from fintech_core.bench import checks, event_facts, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
+from fintech_core.events.relay import make_producer
+from fintech_core.events.topics import ensure_topics, topics_for
 from fintech_core.stack.lab import Lab
 
 pytestmark = pytest.mark.integration
@@ -41,6 +43,81 @@ def test_smoke_profile_runs_and_every_check_passes(lab: Lab, tmp_path: Path, pha
     saved = json.loads((where / "bench.json").read_text())
     assert saved["rows"] == run.rows
     assert (tmp_path / "latest" / "throughput_latency.png").stat().st_size > 10_000
+
+
+def test_phase2_events_relay_rate_and_lag_at_half_load(lab: Lab, tmp_path: Path) -> None:
+    """Phase 2: the relay and consumers run with the bench; the events part measures the relay
+    on a backlog and the lag of an open-loop window at half of the uniform maximum, and its
+    checks are computed from the database (doctoring one row makes them fail)."""
+    # A message an earlier run left in the bench's topic (stopped before its consumers caught
+    # up) must not reach this run's consumers (dead letter, or drift): a run starts on empty
+    # topics, as on an empty database.
+    stale = topics_for(lab.settings.model_copy(update={"database_prefix": "fincore_bench",
+                                                       "phase": 2}))
+    ensure_topics(lab.kafka_bootstrap(), stale, 3)
+    producer = make_producer(lab.kafka_bootstrap())
+    producer.send(stale.events, b"left over by an earlier run").get(timeout=15)
+    producer.close()
+
+    profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(2,), seconds=1.0)
+    run = run_profile(profile, 2, settings=lab.settings, api_workers=1, progress=lambda _: None)
+    assert all(r["checks"]["ok"] for r in run.rows), run.rows
+    ev = run.events
+    assert ev is not None, "phase 2 must add the events section"
+    uniform = run.rows[0]["api"]
+    assert ev["max_load"]["per_second"] == pytest.approx(
+        uniform["statuses"]["201"] / uniform["seconds"], rel=0.01)
+    assert ev["offered_per_second"] == pytest.approx(ev["max_load"]["per_second"] / 2, abs=0.1)
+    assert ev["api"]["mode"] == "open-loop" and ev["api"]["unsent"] == 0
+    created = ev["api"]["statuses"]["201"]
+    assert created == ev["events"] > 0
+    # commit -> the relay's mark. Not a lower bound of the consumers' lag: the mark comes after
+    # the broker's acks, and a consumer may process the event in between.
+    published = ev["publish_lag_ms"]
+    assert published["count"] == created and published["p50"] > 0
+    for consumer in ("activity", "audit"):
+        lag = ev["lag_ms"][consumer]
+        assert lag["count"] == created, (consumer, lag)
+        assert 0 < lag["p50"] <= lag["p99"] <= lag["max"], (consumer, lag)
+        assert ev["consumers"][consumer] == {"missing": 0, "duplicates": 0, "foreign": 0}
+    relay = ev["relay"]
+    assert relay["published"] and relay["batches"] > 1, relay
+    assert relay["events"] == relay["writer"]["statuses"]["201"]
+    assert relay["events_per_second"] > 0 and relay["first_publish_after_s"] > 0
+    assert ev["checks"] == {
+        "money_conserved": True, "no_negative_balance": True, "one_transfer_per_201": True,
+        "ledger_zero_drift": True, "events_caught_up": True, "one_event_per_201": True,
+        "each_event_processed_once": True, "no_dead_letters": True, "read_models_verify": True,
+        "backlog_published": True, "ok": True}
+    assert run.ok()
+    where = report.write(run, tmp_path)
+    assert json.loads((where / "bench.json").read_text())["events"] == ev
+    assert (where / "events_lag.png").stat().st_size > 10_000
+    assert report.events_table(run) is not None
+
+    db = lab.phase_database_url(2).replace(lab.settings.database_prefix, "fincore_bench")
+    window = event_facts.Window(**ev["window"])
+    with psycopg.connect(db, autocommit=True) as conn:
+        # The figures are the database's: recomputed here straight from the two tables.
+        span = (window.after_seq, window.last_seq)
+        published_ms = [r[0] for r in conn.execute(
+            "SELECT extract(epoch FROM published_at - created_at)::float8 * 1000 FROM outbox"
+            " WHERE seq > %s AND seq <= %s", span)]
+        assert event_facts.lag_stats(published_ms) == published
+        for consumer in ("activity", "audit"):
+            consumed_ms = [r[0] for r in conn.execute(
+                "SELECT extract(epoch FROM p.processed_at - o.created_at)::float8 * 1000 FROM"
+                " outbox o JOIN processed_events p USING (event_id) WHERE p.consumer = %s AND"
+                " o.seq > %s AND o.seq <= %s", (consumer, *span))]
+            assert event_facts.lag_stats(consumed_ms) == ev["lag_ms"][consumer]
+        # The same facts with one consumer's record of one window event deleted: the check bites.
+        conn.execute("DELETE FROM processed_events WHERE consumer = 'audit' AND event_id ="
+                     " (SELECT event_id FROM outbox WHERE seq > %s ORDER BY seq LIMIT 1)",
+                     (window.after_seq,))
+        doctored = event_facts.window_facts(conn, window, ("activity", "audit"))
+    checks_now, detail = event_facts.verdict(doctored, created, True, True)
+    assert checks_now["each_event_processed_once"] is False
+    assert detail["audit"]["missing"] == 1 and detail["activity"]["missing"] == 0
 
 
 def test_checks_fail_when_the_database_disagrees(lab: Lab) -> None:

@@ -5,8 +5,10 @@ the API and PostgreSQL, that would be measured as "the API is slow". This client
 request bytes, parses only the status line and Content-Length, and runs in its own process
 (`python -m fintech_core.bench.loadgen`), so its cost is small and measured (see `ceiling`).
 
-Each connection is one closed-loop client: it sends a request, waits for the answer, sends the
-next. Every transfer carries a fresh Idempotency-Key, so every request is new work.
+By default each connection is one closed-loop client: it sends a request, waits for the answer,
+sends the next. `--rate N` switches to open loop (`bench/pacing.py`): N requests/s on a fixed
+schedule, latency measured from each request's scheduled time. Every transfer carries a fresh
+Idempotency-Key, so every request is new work.
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--accounts", default="", help="comma-separated account ids")
     p.add_argument("--currency", default="EUR")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rate", type=float, default=None,
+                   help="open loop: requests/s on a fixed schedule, spread over --clients "
+                        "connections (default: closed loop)")
     a = p.parse_args(argv)
     workload = Workload(a.workload, [x for x in a.accounts.split(",") if x], a.currency)
     try:
@@ -140,7 +145,12 @@ def main(argv: list[str] | None = None) -> None:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
         pass
-    out = asyncio.run(run(a.url, workload, a.clients, a.seconds, a.seed))
+    if a.rate is None:
+        out = asyncio.run(run(a.url, workload, a.clients, a.seconds, a.seed))
+    else:
+        from fintech_core.bench.pacing import run_rate
+
+        out = asyncio.run(run_rate(a.url, workload, a.rate, a.seconds, a.clients, a.seed))
     json.dump(out, sys.stdout)
 
 

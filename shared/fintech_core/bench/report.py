@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -28,6 +29,33 @@ def table(run: BenchRun) -> Table:
     return t
 
 
+def events_table(run: BenchRun) -> Table | None:
+    """Phase 2: the half-load window (offered vs achieved, API latency from scheduled time, lag
+    per consumer) and the relay's rate on a backlog."""
+    ev = run.events
+    if ev is None:
+        return None
+    api, relay = ev["api"], ev["relay"]
+    rate = relay["events_per_second"]
+    t = Table(title=f"events: {ev['offered_per_second']:.0f} transfers/s offered (half of max "
+                    f"{ev['max_load']['per_second']:.0f}), {ev['events']} events; relay "
+                    f"{'-' if rate is None else f'{rate:.0f}'} events/s on a backlog of "
+                    f"{relay['events']}")
+    for col in ("consumer", "offered/s", "achieved/s", "API p99 ms", "lag p50 ms", "lag p95 ms",
+                "lag p99 ms", "lag max ms", "checks"):
+        t.add_column(col, justify="right")
+    ok = "[green]ok[/]" if ev["checks"]["ok"] else \
+        "[red]FAIL: " + ", ".join(k for k, v in ev["checks"].items() if not v and k != "ok") + "[/]"
+    rows = [*ev["lag_ms"].items(), ("(published)", ev["publish_lag_ms"])]
+    for consumer, lag in rows:
+        t.add_row(consumer, f"{ev['offered_per_second']:.0f}", f"{api['per_second']:.0f}",
+                  f"{api['latency_ms']['p99']:.1f}", f"{lag['p50']:.0f}", f"{lag['p95']:.0f}",
+                  f"{lag['p99']:.0f}", f"{lag['max']:.0f}", ok)
+    t.caption = ("(published): commit to the relay marking the row, after the broker's acks "
+                 "(a consumer may already have it)")
+    return t
+
+
 def write(run: BenchRun, out_dir: Path) -> Path:
     """Writes results/<stamp>/ (bench.json + plots) and refreshes results/latest/."""
     stamp = run.started_at.replace(":", "").replace("-", "")[:15]
@@ -36,6 +64,8 @@ def write(run: BenchRun, out_dir: Path) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         (target / "bench.json").write_text(json.dumps(asdict(run), indent=2))
         plot(run, target)
+        if run.events is not None:
+            plot_events(run.events, target)
     return targets[0]
 
 
@@ -70,4 +100,32 @@ def plot(run: BenchRun, target: Path) -> None:
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(target / "throughput_latency.png", dpi=110)
+    plt.close(fig)
+
+
+def plot_events(ev: dict[str, Any], target: Path) -> None:
+    """Lag percentiles per consumer at half load, next to the API's own latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    qs = ("p50", "p95", "p99", "max")
+    series = {f"lag: {c}": lag for c, lag in ev["lag_ms"].items()}
+    series["commit to published (relay)"] = ev["publish_lag_ms"]
+    series["API latency"] = ev["api"]["latency_ms"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar([x + i * width for x in range(len(qs))], [values[q] for q in qs], width,
+               label=name, color=f"C{i}")
+    ax.set_xticks([x + width * (len(series) - 1) / 2 for x in range(len(qs))], list(qs))
+    ax.set_yscale("log")
+    rate = ev["relay"]["events_per_second"]
+    ax.set(ylabel="ms (log)", title=f"commit-to-consumer lag at {ev['offered_per_second']:.0f} "
+           f"transfers/s (relay on a backlog: {'-' if rate is None else f'{rate:.0f}'} events/s)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(target / "events_lag.png", dpi=110)
     plt.close(fig)

@@ -1,5 +1,6 @@
 """Run a profile: seed, then for each workload and client count, the API and pgbench back to back
-on the same PostgreSQL, with a correctness check after every API run."""
+on the same PostgreSQL, with a correctness check after every API run. From phase 2 on, the relay
+and consumers run throughout, and the events part (`bench/events.py`) follows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from fintech_core.bench import checks, pgbench
+from fintech_core.bench.events import EventsBench
 from fintech_core.bench.profiles import YARDSTICK, Profile
 from fintech_core.db.admin import drop_database, ensure_database
 from fintech_core.db.urls import with_database
@@ -35,16 +37,21 @@ class BenchRun:
     started_at: str
     client_ceiling_rps: float = 0.0
     rows: list[dict[str, Any]] = field(default_factory=list)
+    events: dict[str, Any] | None = None  # phase >= 2: relay throughput, lag at half load
 
     def ok(self) -> bool:
-        return all(r["checks"]["ok"] for r in self.rows)
+        return all(r["checks"]["ok"] for r in self.rows) and (
+            self.events is None or bool(self.events["checks"]["ok"]))
 
 
-def loadgen(url: str, workload: str, clients: int, seconds: float, accounts: list[str]) -> dict[str, Any]:
+def loadgen(url: str, workload: str, clients: int, seconds: float, accounts: list[str],
+            rate: float | None = None) -> dict[str, Any]:
+    """Closed loop with `clients` connections, or open loop at `rate` requests/s over them."""
+    paced = [] if rate is None else ["--rate", str(rate)]
     out = subprocess.run(
         [sys.executable, "-m", "fintech_core.bench.loadgen", "--url", url, "--workload", workload,
-         "--clients", str(clients), "--seconds", str(seconds), "--accounts", ",".join(accounts)],
-        check=True, capture_output=True, text=True, timeout=seconds + 120)
+         "--clients", str(clients), "--seconds", str(seconds), "--accounts", ",".join(accounts),
+         *paced], check=True, capture_output=True, text=True, timeout=2 * seconds + 120)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
@@ -87,11 +94,20 @@ def _run(lab: Lab, profile: Profile, phase: int, api_workers: int, progress: Pro
     api = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
                     lab.env(phase=phase, db_pool_max=max(profile.clients) // api_workers + 2),
                     workers=api_workers)
+    events = EventsBench(lab, phase, db_url, tag=f"bench{api.port}",
+                         drain_timeout=max(60.0, 20 * profile.seconds),
+                         **({"relay_batch_size": profile.relay_batch} if profile.relay_batch else {})
+                         ) if phase >= 2 else None
     api.start()
     run = BenchRun(profile.name, phase, api_workers, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     try:
+        if events:
+            progress("starting the relay and the consumers")
+            events.start()
         progress(f"seeding {profile.accounts} accounts")
         accounts = seed(api.url(), profile.accounts)
+        if events:
+            events.drain()  # the deposits' events: consumed before anything is measured
         ceiling = loadgen(api.url(), "health", 16, min(3.0, profile.seconds), accounts)
         run.client_ceiling_rps = ceiling["per_second"]
         progress(f"load generator ceiling (GET /health, 16 clients): {ceiling['per_second']} req/s")
@@ -103,12 +119,19 @@ def _run(lab: Lab, profile: Profile, phase: int, api_workers: int, progress: Pro
                 after = checks.ledger_state(db_url, accounts)
                 verdict = checks.verify(before, after, result["statuses"].get("201", 0),
                                        checks.ledger_report(api.url()))
+                if events and not events.drain()[0]:
+                    progress("events: backlog not drained in time; pgbench shares the cores with it")
                 yardstick = YARDSTICK[workload]
                 tps = pgbench.run(pgbench_url, clients, profile.seconds, yardstick)
                 run.rows.append({"workload": workload, "clients": clients, "api": result,
                                  "pgbench": {"script": yardstick, "tps": tps},
                                  "ratio": round(result["per_second"] / tps, 3) if tps else None,
                                  "checks": verdict})
+        if events:
+            run.events = events.measure(api.url(), accounts, run.rows, profile.seconds,
+                                        profile.relay_backlog, loadgen, progress)
     finally:
+        if events:
+            events.stop()
         api.stop()
     return run

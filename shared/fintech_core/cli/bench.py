@@ -35,6 +35,8 @@ def bench(
 
         run = run_profile(PROFILES[profile], chosen, api_workers=workers, progress=progress)
     console.print(report.table(run))
+    if (events := report.events_table(run)) is not None:
+        console.print(events)
     where = report.write(run, out)
     console.print(f"results: {where}/bench.json and plots; latest copy in {out / 'latest'}")
     if not run.ok():
