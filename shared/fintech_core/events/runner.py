@@ -99,6 +99,11 @@ class ConsumerRunner:
             group_id=self.config.topics.group(self.handler.name), enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
             max_poll_records=500, request_timeout_ms=7000,
+            # How long the broker may hold a fetch that found nothing new. The embedded broker
+            # does not answer a held fetch early when records arrive, so kafka-python's default
+            # (500 ms) became the commit-to-consume lag (bench: p50 ~65 ms, p99 ~320 ms). 50 ms
+            # costs an idle consumer 20 small fetches a second.
+            fetch_max_wait_ms=50,
             # Also the rebalance timeout: a member that vanished mid-join delays others this long.
             max_poll_interval_ms=30000, allow_auto_create_topics=False)
         consumer.subscribe([self.config.topics.events], listener=listener)
