@@ -21,7 +21,9 @@ COMPOSE = ROOT / "compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 PYPROJECT = ROOT / "pyproject.toml"
 
-SERVICES = ("postgres", "redpanda", "console", "redis", "api")
+SERVICES = ("postgres", "redpanda", "console", "redis", "api", "relay", "consumers")
+# Phase 2's long-running processes: service -> the `fincore` command it runs.
+WORKERS = {"relay": "relay", "consumers": "consume"}
 HEALTHCHECKED = ("postgres", "redis", "redpanda", "api")
 API_DEPENDENCIES = ("postgres", "redis", "redpanda")
 API_ENV = ("FINCORE_DATABASE_URL", "FINCORE_REDIS_URL", "FINCORE_KAFKA_BOOTSTRAP")
@@ -232,3 +234,41 @@ def test_dockerfile_does_not_run_as_root() -> None:
 def test_dockerfile_fincore_names_are_settings_fields() -> None:
     unknown = sorted(set(FINCORE_NAME.findall(DOCKERFILE.read_text())) - settings_env_names())
     assert not unknown, f"Dockerfile sets {unknown}, which Settings does not declare"
+
+
+# --- phase 2's relay and consumers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("service", "command"), sorted(WORKERS.items()))
+def test_worker_runs_its_fincore_command(services: dict[str, Any], service: str,
+                                         command: str) -> None:
+    from fintech_core.cli.main import app
+
+    words = command_words(services.get(service, {}).get("command", ""))
+    known = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    assert words == ["fincore", command], f"{service} must run `fincore {command}`, runs {words}"
+    assert command in known, f"`fincore {command}` is not a command of the CLI ({sorted(known)})"
+
+
+@pytest.mark.parametrize("service", sorted(WORKERS))
+def test_worker_shares_the_api_environment(services: dict[str, Any], service: str) -> None:
+    assert environment(services.get(service, {})) == environment(services.get("api", {})), (
+        f"{service} must talk to the same servers and phase as the api (<<: *fincore-env)"
+    )
+
+
+@pytest.mark.parametrize("service", sorted(WORKERS))
+def test_worker_starts_after_the_api_migrated(services: dict[str, Any], service: str) -> None:
+    depends = services.get(service, {}).get("depends_on") or {}
+    assert (depends.get("api") or {}).get("condition") == "service_healthy", (
+        f"{service} must wait for a healthy api: the api migrates the phase database on start"
+    )
+
+
+@pytest.mark.parametrize("service", sorted(WORKERS))
+def test_worker_is_opt_in_from_phase_2(services: dict[str, Any], service: str) -> None:
+    service_def = services.get(service, {})
+    assert "events" in (service_def.get("profiles") or []), (
+        f"{service} must be in the `events` profile: phases 0 and 1 have no events"
+    )
+    assert not host_ports(service_def), f"{service} serves nothing and must publish no port"
