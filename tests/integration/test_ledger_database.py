@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from fintech_core.ledger.system import SystemRole, system_account
 from tests.integration.ledger_client import LedgerClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -189,3 +190,27 @@ async def test_a_release_without_a_reservation_is_refused(ledger: LedgerClient) 
             f"INSERT INTO postings (journal_id, account_id, currency, bucket, direction, amount)"
             f" VALUES ('{entry}', '{a}', 'EUR', 'PENDING_OUT', 'CREDIT', 400),"
             f" ('{entry}', '{b}', 'EUR', 'PENDING_IN', 'DEBIT', 400)")
+
+
+async def test_the_pipeline_lock_takes_account_and_ledger_rows_in_one_statement(
+        ledger: LedgerClient) -> None:
+    """`lock_with_accounts`: what phase 1's lock_accounts step calls. Both tables' rows are held
+    until the transaction ends (another session cannot lock them), system accounts come without
+    an accounts row, and an account that does not exist is simply absent."""
+    a = await ledger.open(funded=1000)
+    cash_in = system_account(SystemRole.CASH_IN, "EUR").id
+    ghost = uuid.uuid4()
+    async with ledger.c.uow_factory() as uow:
+        accounts, rows = await uow.extension("ledger").lock_with_accounts(
+            [a, ghost], sorted([a, cash_in, ghost]))
+        assert set(accounts) == {a} and accounts[a].balance == 1000
+        assert set(rows) == {a, cash_in} and rows[a].posted == 1000
+        with psycopg.connect(ledger.database_url) as other:
+            for table, row in (("accounts", a), ("ledger_accounts", a),
+                               ("ledger_accounts", cash_in)):
+                with pytest.raises(errors.LockNotAvailable):
+                    other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT",
+                                  (row,))
+                other.rollback()
+    with psycopg.connect(ledger.database_url) as other:  # released with the transaction
+        other.execute("SELECT 1 FROM accounts WHERE id = %s FOR UPDATE NOWAIT", (a,))

@@ -18,6 +18,7 @@ from uuid import UUID
 from psycopg.errors import CheckViolation, ObjectNotInPrerequisiteState, UniqueViolation
 
 from fintech_core.adapters.memory_ledger_book import LedgerBook, PostingRow
+from fintech_core.domain.accounts import Account
 from fintech_core.domain.money import Money
 from fintech_core.domain.transfers import Transfer, TransferStatus
 from fintech_core.ledger.holds import Hold, can_move
@@ -44,6 +45,13 @@ class MemoryLedger:
                    paying: Sequence[UUID] = ()) -> dict[UUID, LedgerAccount]:
         wanted = set(ids) | {h.destination_id for h in await self.overdue_holds(paying)}
         return {i: self.book.ledger[i] for i in sorted(wanted) if i in self.book.ledger}
+
+    async def lock_with_accounts(
+            self, account_ids: Sequence[UUID], ids: Sequence[UUID], paying: Sequence[UUID] = (),
+    ) -> tuple[dict[UUID, Account], dict[UUID, LedgerAccount]]:
+        accounts = {i: self.book.accounts[i] for i in sorted(set(account_ids))
+                    if i in self.book.accounts}
+        return accounts, await self.lock(ids, paying)
 
     async def overdue_holds(self, paying: Sequence[UUID]) -> list[Hold]:
         holds = [await self.hold(t) for t in self.book.holds]

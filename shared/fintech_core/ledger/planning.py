@@ -26,10 +26,21 @@ class Plan:
     after: dict[UUID, LedgerAccount]  # the simulated balances once applied
 
 
-async def plan(ledger: LedgerRepository, entry: JournalEntry) -> Plan:
+def lock_sets(entry: JournalEntry) -> tuple[list[UUID], list[UUID]]:
+    """The ledger accounts to lock for `entry`, and those among them that pay (whose overdue
+    holds are released first)."""
     ids = sorted({p.account_id for p in entry.postings})
     paying = sorted({p.account_id for p in entry.postings if p.available_effect() < 0})
-    locked = await ledger.lock(ids, paying)
+    return ids, paying
+
+
+async def plan(ledger: LedgerRepository, entry: JournalEntry,
+               locked: dict[UUID, LedgerAccount] | None = None) -> Plan:
+    """`locked`: the rows `lock(*lock_sets(entry))` returned, when the caller took the locks
+    already in this transaction (the transfer pipeline does, with the accounts rows)."""
+    ids, paying = lock_sets(entry)
+    if locked is None:
+        locked = await ledger.lock(ids, paying)
     missing = set(ids) - locked.keys()
     if missing:  # customer rows exist by a deferred constraint, system rows are made at opening
         raise LookupError(f"ledger accounts {sorted(map(str, missing))} do not exist")

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from fintech_core.domain.accounts import Account
 from fintech_core.domain.transfers import Transfer, TransferStatus
 from fintech_core.ledger.holds import Hold
 from fintech_core.ledger.model import JournalEntry, LedgerAccount, Posting
@@ -25,6 +26,13 @@ class LedgerRepository(Protocol):
                    paying: Sequence[UUID] = ()) -> dict[UUID, LedgerAccount]:
         """Lock, in ascending id order, the ledger accounts `ids` plus the counterparties of the
         overdue holds that `paying` accounts pay (so releasing them needs no later lock)."""
+        ...
+
+    async def lock_with_accounts(
+            self, account_ids: Sequence[UUID], ids: Sequence[UUID], paying: Sequence[UUID] = (),
+    ) -> tuple[dict[UUID, Account], dict[UUID, LedgerAccount]]:
+        """What the transfer pipeline locks, in one round trip: the customer `accounts` rows
+        `account_ids` first, then the ledger accounts as `lock` does (the global order)."""
         ...
 
     async def overdue_holds(self, paying: Sequence[UUID]) -> list[Hold]:
