@@ -73,28 +73,45 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection. A failed exchange is counted in `result.errors` and
+    the connection is opened again, so one dropped socket does not end a client."""
+
+    def __init__(self, url: str) -> None:
+        self.parts = urlsplit(url)
+
+    async def open(self) -> Connection:
+        self.reader, self.writer = await asyncio.open_connection(self.parts.hostname,
+                                                                 self.parts.port)
+        return self
+
+    async def exchange(self, request: bytes, result: Result, since: float) -> None:
+        """Send, read the answer, record its status and its latency counted from `since`."""
+        try:
+            self.writer.write(request)
+            status = await _read_response(self.reader)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            result.errors += 1
+            self.close()
+            await self.open()
+            return
+        result.latencies_ms.append((time.perf_counter() - since) * 1000)
+        result.statuses[status] += 1
+        result.requests += 1
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def _client(url: str, workload: Workload, deadline: float, result: Result, seed: int) -> None:
-    parts = urlsplit(url)
-    host = parts.netloc
     rng = random.Random(seed)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    conn = await Connection(url).open()
     try:
         while time.perf_counter() < deadline:
-            req = workload.request(rng, host)
-            t0 = time.perf_counter()
-            try:
-                writer.write(req)
-                status = await _read_response(reader)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                result.errors += 1
-                writer.close()
-                reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-                continue
-            result.latencies_ms.append((time.perf_counter() - t0) * 1000)
-            result.statuses[status] += 1
-            result.requests += 1
+            request = workload.request(rng, conn.parts.netloc)
+            await conn.exchange(request, result, since=time.perf_counter())
     finally:
-        writer.close()
+        conn.close()
 
 
 async def run(url: str, workload: Workload, clients: int, seconds: float, seed: int = 1) -> dict:  # type: ignore[type-arg]

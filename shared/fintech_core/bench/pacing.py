@@ -14,9 +14,8 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from fintech_core.bench.loadgen import Result, Workload, _read_response, percentile, summarise
+from fintech_core.bench.loadgen import Connection, Result, Workload, percentile, summarise
 
 
 @dataclass
@@ -49,13 +48,12 @@ class Pacing:
 
 async def _paced_client(url: str, workload: Workload, schedule: Schedule, give_up: float,
                         result: Result, pacing: Pacing, seed: int) -> None:
-    parts = urlsplit(url)
     rng = random.Random(seed)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    conn = await Connection(url).open()
     try:
         while (i := schedule.take()) is not None:
             due = schedule.due(i)
-            req = workload.request(rng, parts.netloc)  # built before the due time, off the clock
+            req = workload.request(rng, conn.parts.netloc)  # built before the due time, off the clock
             if (wait := due - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
             sent = time.perf_counter()
@@ -63,19 +61,11 @@ async def _paced_client(url: str, workload: Workload, schedule: Schedule, give_u
                 pacing.unsent += 1
                 continue
             pacing.send_lag_ms.append((sent - due) * 1000)
-            try:
-                writer.write(req)
-                status = await _read_response(reader)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                result.errors += 1
-                writer.close()
-                reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-                continue
-            result.latencies_ms.append((time.perf_counter() - due) * 1000)
-            result.statuses[status] += 1
-            result.requests += 1
+            # Latency from the due time, not the send time: a stall is not hidden by the client
+            # slowing down with it (coordinated omission).
+            await conn.exchange(req, result, since=due)
     finally:
-        writer.close()
+        conn.close()
 
 
 async def run_rate(url: str, workload: Workload, rate: float, seconds: float, connections: int,
