@@ -21,6 +21,20 @@ from fintech_core.ledger.system import SystemAccount
 _ACCOUNT = "id, currency, name, posted, pending_out, pending_in, credit_limit, version"
 
 
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
+# The ledger row (8 columns), then its customer account row (6 columns, NULL for a system account).
+_LOCK_WITH_ACCOUNTS = (
+    f"WITH a AS MATERIALIZED (SELECT {_ACCOUNT_COLS} FROM accounts"
+    f"  WHERE id = ANY(%(accounts)s) ORDER BY id FOR UPDATE)"
+    f" SELECT {_prefixed('l', _ACCOUNT)}, {_prefixed('a', _ACCOUNT_COLS)}"
+    f" FROM ledger_accounts l LEFT JOIN a ON a.id = l.id"
+    f" WHERE l.id = ANY(%(ids)s) OR l.id IN (SELECT t.destination_id {_OVERDUE})"
+    f" ORDER BY l.id FOR UPDATE OF l")
+
+
 class SqlLedger(SqlLedgerTransfers):
     """The "ledger" unit-of-work extension: accounts, locks and appends, plus transfer rows."""
 
@@ -57,14 +71,8 @@ class SqlLedger(SqlLedgerTransfers):
         # once the join and its ORDER BY have read everything. A customer account always has
         # its ledger row (a deferred constraint), so the LEFT JOIN loses no account; system
         # accounts have no `accounts` row.
-        a_cols = ", ".join(f"a.{c.strip()}" for c in _ACCOUNT_COLS.split(","))
-        l_cols = ", ".join(f"l.{c.strip()}" for c in _ACCOUNT.split(","))
         cur = await self.conn.execute(
-            f"WITH a AS MATERIALIZED (SELECT {_ACCOUNT_COLS} FROM accounts"
-            f"  WHERE id = ANY(%(accounts)s) ORDER BY id FOR UPDATE)"
-            f" SELECT {l_cols}, {a_cols} FROM ledger_accounts l LEFT JOIN a ON a.id = l.id"
-            f" WHERE l.id = ANY(%(ids)s) OR l.id IN (SELECT t.destination_id {_OVERDUE})"
-            f" ORDER BY l.id FOR UPDATE OF l",
+            _LOCK_WITH_ACCOUNTS,
             {"accounts": list(account_ids), "ids": list(ids), "paying": list(paying)})
         accounts: dict[UUID, Account] = {}
         ledger: dict[UUID, LedgerAccount] = {}
