@@ -87,16 +87,13 @@ class JournalEntry:
         return tuple(sorted(self.postings, key=lambda p: -p.available_effect()))
 
 
-@dataclass(frozen=True)
-class LedgerAccount:
-    id: UUID
-    currency: str
-    name: str | None  # system accounts only, e.g. "@external:cash-in:EUR"
+class BucketTotals:
+    """What the three bucket sums mean, defined once for the ledger account (write side) and the
+    balance view (read side). Not a dataclass: the subclasses declare the fields."""
+
     posted: int
     pending_out: int
     pending_in: int
-    credit_limit: int | None  # how far below zero `available` may go; None = unlimited
-    version: int = 0  # number of postings applied; each posting gets the next one
 
     @property
     def available(self) -> int:
@@ -105,6 +102,18 @@ class LedgerAccount:
     @property
     def pending(self) -> int:
         return self.posted + self.pending_in - self.pending_out
+
+
+@dataclass(frozen=True)
+class LedgerAccount(BucketTotals):
+    id: UUID
+    currency: str
+    name: str | None  # system accounts only, e.g. "@external:cash-in:EUR"
+    posted: int
+    pending_out: int
+    pending_in: int
+    credit_limit: int | None  # how far below zero `available` may go; None = unlimited
+    version: int = 0  # number of postings applied; each posting gets the next one
 
     def applied(self, posting: Posting) -> LedgerAccount:
         delta = posting.amount.minor

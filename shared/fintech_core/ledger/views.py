@@ -7,10 +7,11 @@ from datetime import datetime
 from uuid import UUID
 
 from fintech_core.domain.transfers import Transfer
+from fintech_core.ledger.model import BucketTotals
 
 
 @dataclass(frozen=True)
-class BalanceView:
+class BalanceView(BucketTotals):
     account_id: UUID
     currency: str
     as_of: datetime | None  # None: now, from the projection
@@ -18,14 +19,6 @@ class BalanceView:
     pending_out: int  # reserved by open holds this account pays
     pending_in: int  # on its way from open holds
     credit_limit: int | None
-
-    @property
-    def available(self) -> int:
-        return self.posted - self.pending_out
-
-    @property
-    def pending(self) -> int:
-        return self.posted + self.pending_in - self.pending_out
 
 
 @dataclass(frozen=True)
