@@ -14,6 +14,7 @@ from fintech_core.api import errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health, naive
+from fintech_core.api.unhandled import UnhandledErrors
 
 if TYPE_CHECKING:
     from fintech_core.bootstrap import Container
@@ -64,6 +65,7 @@ def build_app(container: Container) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     app.add_middleware(RequestSizeLimit)
+    app.add_middleware(UnhandledErrors)  # added last: outermost, so it also covers the size cap
     app.include_router(health.router())
     app.include_router(composed_router(composition))
     if container.settings.naive_baseline:

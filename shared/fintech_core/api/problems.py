@@ -85,7 +85,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "internal-error": ProblemType(500, "Internal error",
         "An unexpected error. If it happened before the commit nothing changed; if after, the "
         "work is committed. Either way, retrying with the same Idempotency-Key is safe: it runs "
-        "the request once or replays its first response."),
+        "the request once or replays its first response. `correlation_id` names the logged "
+        "error: quote it when you report the problem."),
 }
 
 

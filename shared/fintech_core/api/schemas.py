@@ -113,6 +113,8 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
     transfer_id: UUID | None = None
+    correlation_id: str | None = Field(default=None, description="On a 500 only: the id under "
+                                       "which the error was logged; quote it when reporting.")
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
