@@ -41,4 +41,4 @@ async def idempotent_post(c: Container, request: Request, principal: str, raw_ke
     response, replayed = await run_idempotently(c.uow_factory, principal, key, fp, run)
     if moves_money:
         await c.faults.hit("transfer.after_commit")
-    return to_http(response, replayed)
+    return to_http(response, replayed, request.url.path)

@@ -25,10 +25,15 @@ def transfer_response(outcome: TransferOutcome) -> StoredResponse:
     return StoredResponse(body["status"], body, {"Location": f"/transfers/{t.id}"})
 
 
-def to_http(response: StoredResponse, replayed: bool) -> JSONResponse:
+def to_http(response: StoredResponse, replayed: bool, instance: str) -> JSONResponse:
+    """`instance` (the request path) is added on the way out, not stored: a recorded refusal is
+    built where no request is in sight, and responses stored before it existed gain it too."""
     headers = dict(response.headers)
     if replayed:
         headers[REPLAY_HEADER] = "true"
-    media = PROBLEM_JSON if response.status >= 400 else "application/json"
-    return JSONResponse(response.body, status_code=response.status, headers=headers,
-                        media_type=media)
+    body = response.body
+    problem = response.status >= 400
+    if problem and "instance" not in body:
+        body = {**body, "instance": instance}
+    return JSONResponse(body, status_code=response.status, headers=headers,
+                        media_type=PROBLEM_JSON if problem else "application/json")

@@ -63,7 +63,7 @@ def router() -> APIRouter:
 
         response, replayed = await run_idempotently(c.uow_factory, x_client_id, key, fp,
                                                     operation)
-        return to_http(response, replayed)
+        return to_http(response, replayed, request.url.path)
 
     @r.get("/accounts", response_model=AccountPage, responses=problem_responses(422, 503),
            summary="List accounts, oldest first, with cursor pagination")

@@ -34,7 +34,7 @@ async def _move_money(c: ContainerDep, request: Request, make_command: Callable[
 
     response, replayed = await run_idempotently(c.uow_factory, principal, key, fp, operation)
     await c.faults.hit("transfer.after_commit")
-    return to_http(response, replayed)
+    return to_http(response, replayed, request.url.path)
 
 
 def router() -> APIRouter:
