@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
+from fintech_core.api.text import Text
 from fintech_core.domain.accounts import Account
 from fintech_core.domain.transfers import Transfer
 
@@ -35,8 +36,8 @@ Amount = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR_UNITS,
                                     examples=[1050]), BeforeValidator(_whole_number)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"],
                                     description="ISO 4217 alphabetic code.")]
-Owner = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Reference = Annotated[str, Field(max_length=140)]
+Owner = Annotated[Text, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Reference = Annotated[Text, Field(max_length=140)]
 
 
 class Strict(BaseModel):

@@ -18,6 +18,7 @@ from fintech_core.api.deps import (
 )
 from fintech_core.api.responses import to_http
 from fintech_core.api.schemas import AccountIn, AccountOut, AccountPage, problem_responses
+from fintech_core.api.text import Text
 from fintech_core.domain.errors import Rejected
 from fintech_core.service import accounts as use_cases
 from fintech_core.service.idempotency_key import fingerprint, parse_key
@@ -72,7 +73,7 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(
             pattern=CURSOR_PATTERN, description="next_cursor of the previous page")] = None,
-        owner: Annotated[str | None, Query(max_length=200)] = None,
+        owner: Annotated[Text | None, Query(max_length=200)] = None,
     ) -> AccountPage:
         after = decode_cursor(cursor) if cursor else None
         async with c.uow_factory() as uow:

@@ -27,6 +27,7 @@ from fintech_core.api.ledger_schemas import BalanceOut, LedgerAccountIn, Stateme
 from fintech_core.api.responses import transfer_response
 from fintech_core.api.routes.accounts import BadCursor
 from fintech_core.api.schemas import AccountOut, DepositIn, TransferOut, problem_responses
+from fintech_core.api.text import Text
 from fintech_core.domain.currency import require_currency
 from fintech_core.domain.errors import AccountNotFound
 from fintech_core.domain.transfers import TransferCommand
@@ -102,7 +103,7 @@ def router() -> APIRouter:
            summary="Statement: posted entries, newest first, with the running balance")
     async def entries(account_id: UUID, c: ContainerDep,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                      cursor: Annotated[str | None, Query(max_length=32)] = None
+                      cursor: Annotated[Text | None, Query(max_length=32)] = None
                       ) -> StatementPage:
         before = _seq(cursor) if cursor else None
         async with c.uow_factory() as uow:

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from fintech_core.api.problems import PROBLEM_TYPES
 from fintech_core.api.schemas import problem_responses
+from fintech_core.api.text import Text
 from fintech_core.domain.errors import NotFound
 
 
@@ -21,7 +22,7 @@ def router() -> APIRouter:
     r = APIRouter(tags=["meta"])
 
     @r.get("/problems/{code}", response_model=ProblemTypeOut, responses=problem_responses(404))
-    async def describe(code: str) -> ProblemTypeOut:
+    async def describe(code: Text) -> ProblemTypeOut:
         if code not in PROBLEM_TYPES:
             raise NotFound(f"no problem type {code!r}")
         p = PROBLEM_TYPES[code]
