@@ -16,6 +16,7 @@ from fintech_core.api.schemas import (
     MAX_MINOR_UNITS,
     AccountIn,
     Amount,
+    MinorUnits,
     Reference,
     Strict,
     TransferIn,
@@ -26,7 +27,7 @@ MAX_HOLD_SECONDS = 30 * 24 * 3600
 
 
 class LedgerAccountIn(AccountIn):
-    credit_limit: StrictInt = Field(
+    credit_limit: MinorUnits = Field(
         default=0, ge=0, le=MAX_MINOR_UNITS,
         description="How far below zero the available balance may go (minor units). 0: never.")
 

@@ -23,9 +23,12 @@ class ProblemType:
 
 PROBLEM_TYPES: dict[str, ProblemType] = {
     "validation-error": ProblemType(422, "The request body or parameters are invalid",
-        "A field is missing, has the wrong type, or is out of range. `errors` lists each one."),
+        "A field is missing, has the wrong type, or is out of range; or a JSON member is "
+        "repeated; or an amount is not a JSON integer of minor units (2500, never 2500.0 or "
+        "2.5e3). `errors` lists each one, with its location."),
     "malformed-json": ProblemType(400, "The body is not valid JSON",
-        "The request body could not be parsed as JSON."),
+        "The request body could not be parsed as JSON (RFC 8259: NaN and Infinity are not "
+        "JSON either)."),
     "idempotency-key-missing": ProblemType(400, "Idempotency-Key header required",
         "Requests that move money need an Idempotency-Key header, minted once by the client "
         "before the first attempt and reused on every retry."),
@@ -78,6 +81,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "method-not-allowed": ProblemType(405, "Method not allowed", "This path does not accept it."),
     "payload-too-large": ProblemType(413, "Request body too large",
         "Request bodies are capped at 64 KiB; no request of this API needs more."),
+    "unsupported-media-type": ProblemType(415, "The body must be JSON",
+        "Request bodies are JSON only: send them with `Content-Type: application/json` (the "
+        "`Accept-Post` header of the answer says so). A text/plain or form body, or a body "
+        "without a Content-Type, is refused before anything is read from it."),
     "headers-too-large": ProblemType(431, "Request headers too large",
         "Request headers are capped at 16 KiB in total."),
     "service-unavailable": ProblemType(503, "A backing service is unavailable",

@@ -1,8 +1,10 @@
 """Request and response bodies: the OpenAPI contract.
 
-Amounts are JSON integers in minor units (1050 = 10.50 EUR; 1050.0 too, since JSON Schema calls it
-an integer). StrictInt refuses 10.5, "1050" and true; `extra="forbid"` refuses unknown fields, so
-a client cannot mass-assign a balance or status.
+Amounts are JSON integers in minor units (1050 = 10.50 EUR), written as integers: 1050.0 and
+1.05e3 are refused although JSON Schema calls them integers, since a lab that teaches "money is
+never a float" must not take a float for money; so are 10.5, "1050" and true. `extra="forbid"`
+refuses unknown fields, so a client cannot mass-assign a balance or status, and a member sent
+twice is refused rather than resolved to the last (json_body.py).
 """
 
 from __future__ import annotations
@@ -11,8 +13,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from fintech_core.api.json_body import Repeated
 from fintech_core.api.text import Text
 from fintech_core.domain.accounts import Account
 from fintech_core.domain.transfers import Transfer
@@ -23,17 +35,20 @@ from fintech_core.domain.transfers import Transfer
 MAX_MINOR_UNITS = 2**53 - 1
 
 
-def _whole_number(value: object) -> object:
-    """JSON Schema counts 1050.0 as an integer, so the contract we publish promises to accept
-    it; a fraction, a string or a boolean is still refused by StrictInt."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+def _integer_minor_units(value: object) -> object:
+    """A JSON number with a fraction or an exponent arrives as a float, whatever its value."""
+    if isinstance(value, float):
+        raise PydanticCustomError(
+            "minor_units", "send integer minor units: a JSON integer such as 2500 for 25.00, "
+            "never a fraction or an exponent (2500.0, 2.5e3)")
     return value
 
 
-Amount = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR_UNITS,
-                                    description="Integer minor units (cents for EUR).",
-                                    examples=[1050]), BeforeValidator(_whole_number)]
+MinorUnits = Annotated[StrictInt, BeforeValidator(_integer_minor_units)]
+Amount = Annotated[MinorUnits, Field(gt=0, le=MAX_MINOR_UNITS,
+                                     description="Integer minor units (cents for EUR), written "
+                                     "as a JSON integer: 2500, never 2500.0 or 2.5e3.",
+                                     examples=[1050])]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"],
                                     description="ISO 4217 alphabetic code.")]
 Owner = Annotated[Text, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -41,7 +56,18 @@ Reference = Annotated[Text, Field(max_length=140)]
 
 
 class Strict(BaseModel):
+    """A request body: unknown members and repeated members are refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _sent_once(cls, value: object) -> object:
+        if isinstance(value, Repeated):
+            raise PydanticCustomError(
+                "duplicate_member", "this member appears more than once in the JSON object; "
+                "send each member once, amounts as integer minor units")
+        return value
 
 
 class AccountIn(Strict):

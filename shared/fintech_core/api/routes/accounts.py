@@ -16,6 +16,7 @@ from fintech_core.api.deps import (
     OptionalIdempotencyKey,
     Principal,
 )
+from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.responses import to_http
 from fintech_core.api.schemas import AccountIn, AccountOut, AccountPage, problem_responses
 from fintech_core.api.text import Text
@@ -47,7 +48,7 @@ def decode_cursor(cursor: str) -> UUID:
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["accounts"])
+    r = APIRouter(tags=["accounts"], route_class=JsonBodyRoute)
 
     @r.post("/accounts", status_code=201, response_model=AccountOut,
             responses=problem_responses(400, 422, 503), summary="Open an account (ACTIVE, zero)")

@@ -23,6 +23,7 @@ from fintech_core.api.deps import (
     Principal,
 )
 from fintech_core.api.idempotent_post import idempotent_post
+from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.ledger_schemas import BalanceOut, LedgerAccountIn, StatementPage
 from fintech_core.api.responses import transfer_response
 from fintech_core.api.routes.accounts import BadCursor
@@ -50,7 +51,7 @@ def _seq(cursor: str) -> int:
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["ledger"])
+    r = APIRouter(tags=["ledger"], route_class=JsonBodyRoute)
 
     @r.post("/accounts", status_code=201, response_model=AccountOut, tags=["accounts"],
             responses=problem_responses(400, 422, 503),

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from fintech_core.api.deps import DEFAULT_PRINCIPAL, ContainerDep, IdempotencyKey, Principal
 from fintech_core.api.idempotent_post import idempotent_post
+from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.ledger_details import TransferDetailOut
 from fintech_core.api.ledger_schemas import HoldIn, PostIn
 from fintech_core.api.responses import transfer_response
@@ -50,7 +51,7 @@ async def command(request: Request, c: Container, principal: str, raw_key: str,
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["transfers"])
+    r = APIRouter(tags=["transfers"], route_class=JsonBodyRoute)
 
     @r.post("/holds", status_code=201, response_model=TransferDetailOut, responses=ERRORS,
             summary="Reserve funds: a two-phase transfer, PENDING until posted, voided or expired")

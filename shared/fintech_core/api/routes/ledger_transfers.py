@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from fintech_core.api.deps import DEFAULT_PRINCIPAL, ContainerDep, IdempotencyKey, Principal
+from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.ledger_details import TransferDetailOut
 from fintech_core.api.ledger_schemas import ReversalIn
 from fintech_core.api.routes.ledger_holds import ERRORS, command
@@ -26,7 +27,7 @@ from fintech_core.service.retry import with_retries
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["transfers"])
+    r = APIRouter(tags=["transfers"], route_class=JsonBodyRoute)
 
     @r.post("/transfers/{transfer_id}/reversal", status_code=201,
             response_model=TransferDetailOut, responses=ERRORS,

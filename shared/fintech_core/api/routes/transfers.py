@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from fintech_core.api.deps import DEFAULT_PRINCIPAL, ContainerDep, IdempotencyKey, Principal
+from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.responses import to_http, transfer_response
 from fintech_core.api.schemas import DepositIn, TransferIn, TransferOut, problem_responses
 from fintech_core.domain.currency import require_currency
@@ -38,7 +39,7 @@ async def _move_money(c: ContainerDep, request: Request, make_command: Callable[
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["transfers"])
+    r = APIRouter(tags=["transfers"], route_class=JsonBodyRoute)
 
     @r.post("/transfers", status_code=201, response_model=TransferOut,
             responses=problem_responses(400, 404, 409, 422, 503),
