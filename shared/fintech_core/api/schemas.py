@@ -45,10 +45,12 @@ def _integer_minor_units(value: object) -> object:
 
 
 MinorUnits = Annotated[StrictInt, BeforeValidator(_integer_minor_units)]
-Amount = Annotated[MinorUnits, Field(gt=0, le=MAX_MINOR_UNITS,
-                                     description="Integer minor units (cents for EUR), written "
-                                     "as a JSON integer: 2500, never 2500.0 or 2.5e3.",
-                                     examples=[1050])]
+# The bounds sit before the validator: applied to the int itself, they stay JSON Schema bounds
+# (exclusiveMinimum, maximum); after it, pydantic could only document them as unknown keywords.
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR_UNITS,
+                                    description="Integer minor units (cents for EUR), written "
+                                    "as a JSON integer: 2500, never 2500.0 or 2.5e3.",
+                                    examples=[1050]), BeforeValidator(_integer_minor_units)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"],
                                     description="ISO 4217 alphabetic code.")]
 Owner = Annotated[Text, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
