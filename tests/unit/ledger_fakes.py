@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from fintech_core.adapters.memory_ledger import MemoryLedger
-from fintech_core.adapters.memory_ledger_book import LedgerBook
-from fintech_core.adapters.memory_ledger_reads import MemoryLedgerReads
-from fintech_core.domain.accounts import Account
-from fintech_core.domain.transfers import Transfer
+from fintech_core.accounts.domain import Account
+from fintech_core.testing.memory_ledger import MemoryLedger
+from fintech_core.testing.memory_ledger_book import LedgerBook
+from fintech_core.testing.memory_ledger_reads import MemoryLedgerReads
+from fintech_core.transfers.domain import Transfer
 
 
 class Clock:
