@@ -37,17 +37,6 @@ class SqlOutbox:
         return event_id
 
 
-class MemoryOutbox:
-    """The fake: events a unit test can inspect."""
-
-    def __init__(self) -> None:
-        self.events: list[NewEvent] = []
-
-    async def add(self, event: NewEvent) -> UUID:
-        self.events.append(event)
-        return uuid7()
-
-
 class OutboxLedger:
     """Any ledger repository, plus: every status change and every reversal writes its event to
     `outbox` in the same transaction. It remembers the entries appended through it in this

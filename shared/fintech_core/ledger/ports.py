@@ -1,6 +1,6 @@
 """The ledger's ports. `LedgerRepository` is the write side, bound to one unit of work (one
-transaction); `LedgerReads` is the read side. SQL adapters: adapters/sql_ledger*.py; in-memory
-fakes: adapters/memory_ledger.py. Registered as unit-of-work extensions "ledger" and
+transaction); `LedgerReads` is the read side. SQL adapters: ledger/adapters/; in-memory
+fakes: testing/memory_ledger*.py. Registered as unit-of-work extensions "ledger" and
 "ledger_reads" by phase 1."""
 
 from __future__ import annotations
