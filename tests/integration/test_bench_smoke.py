@@ -14,9 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fintech_core.bench import checks, event_facts, report
+from fintech_core.bench import checks, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
+from fintech_core.events import bench_facts as event_facts
 from fintech_core.events.relay import make_producer
 from fintech_core.events.topics import ensure_topics, topics_for
 from fintech_core.stack.lab import Lab
