@@ -1,7 +1,7 @@
 """The one way a money-moving POST runs: Idempotency-Key, fingerprint, one transaction, faults.
 
-Phase 0's transfer routes wire this by hand; phase 1's routes (holds, post, void, reversal,
-withdrawal, account opening) share it, so every one of them has the same guarantees: a retry
+Every money-moving route shares it (phase 0's transfers and deposits; phase 1's holds, post,
+void, reversal, withdrawal, account opening), so every one of them has the same guarantees: a retry
 with the same key replays the first response; a refusal (a DomainError) rolls back and leaves the
 key unused; the drill fault points `transfer.before_commit` / `transfer.after_commit` apply.
 """

@@ -3,7 +3,7 @@
 The projection (balances, running balances, the accounts.balance mirror) is maintained by the
 posting trigger, not here: this adapter only appends, so no code path can post without updating
 balances or update balances without posting. Transfer rows (holds, statuses, reversal links):
-sql_ledger_transfers.py.
+transfers.py beside this file.
 """
 
 from __future__ import annotations
