@@ -9,25 +9,30 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from fintech_core.cli.main import app
+from fintech_core.cli.main import build_cli
 from fintech_core.drills import checks, dbfaults
 from fintech_core.drills.drill import Ctx, DrillSkipped
 from fintech_core.drills.ledger import LedgerFacts
-from fintech_core.drills.registry import REGISTRY, get, names
+from fintech_core.drills.registry import get, names
 from fintech_core.drills.report import Check, DrillReport, SideReport
 from fintech_core.drills.timeline import Timeline
 from fintech_core.drills.wording import Attempt, describe_error
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
+from phases import REGISTRY, composition
+
+DRILLS = composition().drills
+app = build_cli(REGISTRY)
 
 
 def test_registry_lists_the_eight_drills_in_order_with_their_story() -> None:
-    assert names() == ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
+    assert names(DRILLS) == ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
                        "killed-mid-transfer", "last-funds", "slow-mail", "db-restart"]
-    for d in REGISTRY:
+    assert composition(0).drills == DRILLS  # phase 0 declares them; later phases keep them
+    for d in DRILLS:
         assert all((d.title, d.question, d.fault, d.client, d.invariant, d.lesson)), d.name
     with pytest.raises(KeyError, match="one of"):
-        get("no-such-drill")
+        get(DRILLS, "no-such-drill")
 
 
 def ctx(**start: float) -> Ctx:

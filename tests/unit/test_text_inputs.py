@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from fintech_core.api.text import NO_NUL_PATTERN, Text
-from fintech_core.bootstrap import create_app
 from fintech_core.settings import Settings
 from phases import latest
+from phases.entrypoints import create_app
 
 UNUSED = "postgresql://nobody@127.0.0.1:1/never"
 

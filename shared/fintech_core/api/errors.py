@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -13,14 +14,14 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from fintech_core.api.problems import PROBLEM_TYPES, problem_response
+from fintech_core.api.problems import CORE_PROBLEMS, ProblemType, problem_response
 from fintech_core.api.unhandled import internal_error
 from fintech_core.domain.errors import (
     DomainError,
     IdempotencyKeyMalformed,
     IdempotencyKeyMissing,
 )
-from fintech_core.service.idempotency_key import KEY_RULE
+from fintech_core.idempotency.key import KEY_RULE
 
 log = logging.getLogger("fintech_core.api")
 
@@ -33,11 +34,17 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
              "type": e.get("type", "")} for e in errors]
 
 
+def problem_types(request: Request) -> Mapping[str, ProblemType]:
+    """The composed catalog (core + every phase's problems), set by build_app."""
+    return getattr(request.app.state, "problem_types", CORE_PROBLEMS)
+
+
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    if exc.code not in PROBLEM_TYPES:  # a code nobody registered is a bug, not a refusal
+    types = problem_types(request)
+    if exc.code not in types:  # a code nobody registered is a bug, not a refusal
         return internal_error(request.method, request.url.path)
-    return problem_response(exc.code, exc.detail, request.url.path, **exc.extra)
+    return problem_response(exc.code, exc.detail, request.url.path, types=types, **exc.extra)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
