@@ -4,9 +4,12 @@ What this phase adds to phases 0..1 (and nothing else); the table in its README 
 from this object and checked by a test:
 - migrations: outbox (+ a NOTIFY that wakes the relay at COMMIT), processed_events,
   dead_letters, and two read models fed only by events: account_activity and audit_trail;
+- SQLModel classes for dead_letters and the two read models (checked against the migration),
+  served by GET /accounts/{id}/activity and GET /transfers/{id}/story;
 - transfer pipeline: write_outbox, appended after record_ledger_transfer (Append);
-- unit-of-work extensions: "outbox", and "ledger" replaced by the same ledger wrapped so that
-  hold post/void/expiry and reversals write their event in their own transaction;
+- unit-of-work extensions: "outbox", "event_reads" (the read models' queries), and "ledger"
+  replaced by the same ledger wrapped so that hold post/void/expiry and reversals write their
+  event in their own transaction;
 - workers (started by `fincore up`, not by the API): the relay and the consumers; commands
   `fincore relay`, `fincore consume` and `fincore events ...`; the events bench part; lab 3.
 """
@@ -14,8 +17,11 @@ from this object and checked by a test:
 from pathlib import Path
 
 from fintech_core.events import cli as events_cli
+from fintech_core.events import routes as events_routes
 from fintech_core.events.bench import EventsBench
 from fintech_core.events.outbox import SqlOutbox, sql_outbox_ledger
+from fintech_core.events.read_models import AccountActivity, AuditTrail, DeadLetter
+from fintech_core.events.reads import SqlEventReads
 from fintech_core.events.steps import EVENT_STEPS
 from fintech_core.labs.registry import LabSpec
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
@@ -25,8 +31,9 @@ PHASE = Phase(
     slug="events",
     title="Events: transactional outbox, relay, idempotent consumers, DLQ",
     folder=Path(__file__).resolve().parent,
+    routers=(events_routes.router,),
     transfer_steps=EVENT_STEPS,
-    extensions={"ledger": sql_outbox_ledger, "outbox": SqlOutbox},
+    extensions={"ledger": sql_outbox_ledger, "outbox": SqlOutbox, "event_reads": SqlEventReads},
     features=frozenset({"events", "outbox", "relay", "idempotent-consumers", "dlq",
                         "read-models"}),
     workers=(WorkerSpec("relay", ("relay",)), WorkerSpec("consume", ("consume",))),
@@ -35,4 +42,5 @@ PHASE = Phase(
     bench_parts=(EventsBench,),
     labs=(LabSpec(3, "idempotent-consumer", "An idempotent consumer with a dead-letter queue",
                   "lab03_idempotent_consumer", "idempotent_consumer.py", minutes=50),),
+    tables=(AccountActivity, AuditTrail, DeadLetter),
 )

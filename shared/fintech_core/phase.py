@@ -96,6 +96,9 @@ class Phase:
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
     money_facts: MoneyFacts | None = None  # how drills explain a balance; the last one wins
+    # SQLModel table classes (tables off the money path). The migrations create the tables;
+    # these classes must match them, which the drift test checks for every composition.
+    tables: tuple[type, ...] = ()
 
     @property
     def migrations(self) -> Path:
@@ -121,6 +124,7 @@ class Composition:
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
     money_facts: MoneyFacts | None = None
+    tables: tuple[type, ...] = ()
 
     @property
     def number(self) -> int:
@@ -167,7 +171,7 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         cli=every("cli"), problems=problems, drills=every("drills"),
         chaos_hooks=every("chaos_hooks"), bench_parts=every("bench_parts"),
-        site_pages=every("site_pages"), labs=every("labs"),
+        site_pages=every("site_pages"), labs=every("labs"), tables=every("tables"),
         money_facts=_last([p.money_facts for p in phases]),
     )
 

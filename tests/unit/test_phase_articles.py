@@ -115,7 +115,10 @@ def test_the_table_names_what_a_phase_replaces_and_the_pipeline_it_results_in() 
     two = _rows(phase_table(phase2, [phase0, phase1]))
     assert ("`ledger`: `events.outbox.sql_outbox_ledger` (replaces phase 1's "
             "`ledger.adapters.sql.SqlLedger`)") in two["Unit-of-work extensions"].split("<br>")
-    assert "Routes" not in two
+    assert two["Routes"].split("<br>") == ["`GET /accounts/{account_id}/activity`",
+                                           "`GET /transfers/{transfer_id}/story`"]
+    assert "`audit_trail`: `events.read_models.AuditTrail`" in two["SQLModel tables"]
+    assert "SQLModel tables" not in one
 
 
 def test_with_table_rewrites_only_between_the_markers() -> None:

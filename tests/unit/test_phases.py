@@ -67,7 +67,11 @@ def test_phase2_appends_the_outbox_step_and_wraps_the_ledger() -> None:
     assert {"outbox", "relay", "idempotent-consumers", "dlq"} <= c.features
     assert c.extensions["ledger"].__name__ == "sql_outbox_ledger"
     assert "outbox" in c.extensions and "outbox" not in composition(1).extensions
-    assert routes(2) == routes(1)  # events add processes, not routes
+    # Events add processes, and two read-model routes; every earlier route is served unchanged.
+    assert routes(2) == {**routes(1),
+                         "GET /accounts/{account_id}/activity": "fintech_core.events.routes",
+                         "GET /transfers/{transfer_id}/story": "fintech_core.events.routes"}
+    assert "event_reads" in c.extensions
     assert len(c.migration_dirs()) == 3
 
 

@@ -112,6 +112,11 @@ def extensions(phase: Phase, earlier: Sequence[Phase] = ()) -> list[str]:
     return items
 
 
+def tables(phase: Phase, earlier: Sequence[Phase] = ()) -> list[str]:
+    return [f"{_code(getattr(cls, '__tablename__', '?'))}: {_code(_qualname(cls))}"
+            for cls in phase.tables]
+
+
 def _command_name(info: Any) -> str:
     # typer's own rule for a command registered without a name
     return info.name or info.callback.__name__.lower().replace("_", "-")

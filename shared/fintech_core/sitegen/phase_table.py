@@ -31,6 +31,7 @@ ROWS: tuple[tuple[str, str, Renderer], ...] = (
     ("Routes", BREAK, items.routes),
     ("Transfer pipeline", BREAK, items.pipeline),
     ("Unit-of-work extensions", BREAK, items.extensions),
+    ("SQLModel tables", BREAK, items.tables),
     ("Background tasks", ", ", items.background_tasks),
     ("Workers", BREAK, items.workers),
     ("CLI commands", BREAK, items.cli),
