@@ -1,6 +1,6 @@
 """The phase registry: the one list of increments, in order. Add a phase by appending it here.
 
-`composition(n)` is what `fincore serve --phase n`, the tests and the notebooks run.
+`composition(n)` is what `fcl serve --phase n`, the tests and the notebooks run.
 """
 
 from __future__ import annotations

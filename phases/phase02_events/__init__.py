@@ -6,8 +6,8 @@ What this phase adds to phases 0..1 (and nothing else):
 - transfer pipeline: write_outbox, appended after record_ledger_transfer (Append);
 - unit-of-work extensions: "outbox", and "ledger" replaced by the same ledger wrapped so that
   hold post/void/expiry and reversals write their event in their own transaction;
-- processes (started by `fincore up`, not by the API): the relay (`fincore relay`) and the
-  consumers (`fincore consume`); commands under `fincore events`.
+- processes (started by `fcl up`, not by the API): the relay (`fcl relay`) and the
+  consumers (`fcl consume`); commands under `fcl events`.
 """
 
 from pathlib import Path

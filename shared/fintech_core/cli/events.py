@@ -1,5 +1,5 @@
-"""`fincore relay`, `fincore consume` (long-running processes, started by `fincore up` for
-phase >= 2) and `fincore events ...` (status, verify, replay, dead letters)."""
+"""`fcl relay`, `fcl consume` (long-running processes, started by `fcl up` for
+phase >= 2) and `fcl events ...` (status, verify, replay, dead letters)."""
 
 from __future__ import annotations
 

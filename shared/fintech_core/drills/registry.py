@@ -1,5 +1,5 @@
 """The drill registry: the one explicit list. A later phase adds its drills by appending them
-here (and nothing else discovers drills), so `fincore drill list` is exactly this tuple."""
+here (and nothing else discovers drills), so `fcl drill list` is exactly this tuple."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ class Worker:
         if proc.poll() is not None:
             self.pid.path.unlink(missing_ok=True)
             tail = "\n".join(self.log.read_text().splitlines()[-15:])
-            raise RuntimeError(f"`fincore {self.command}` exited with {proc.returncode}; "
+            raise RuntimeError(f"`fcl {self.command}` exited with {proc.returncode}; "
                                f"{self.log}:\n{tail}")
 
     def stop(self) -> None:
@@ -56,7 +56,7 @@ class Worker:
 
 
 def stop_all(lab_dir: Path) -> None:
-    """Every worker the lab started (any tag), e.g. after a crashed `fincore up`."""
+    """Every worker the lab started (any tag), e.g. after a crashed `fcl up`."""
     run = lab_dir / "run"
     for command in COMMANDS:
         for pidfile in sorted(run.glob(f"{command}*.pid")) if run.is_dir() else []:
