@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from fintech_core.cli.main import app
 from fintech_core.drills import checks, dbfaults
-from fintech_core.drills.drill import Ctx, DrillSkipped
+from fintech_core.drills.drill import Ctx, Drill, DrillSkipped
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.registry import REGISTRY, get, names
 from fintech_core.drills.report import Check, DrillReport, SideReport
@@ -110,3 +111,18 @@ def test_restarting_a_postgres_from_another_lab_directory_is_skipped(tmp_path: P
     (tmp_path / "postgres" / "data" / "postmaster.pid").write_text("1\n/x\n0\n54398\n")
     with pytest.raises(DrillSkipped, match="not this lab's"):
         dbfaults.restart_postgres(lab, Timeline())
+
+
+@pytest.mark.parametrize("drill", REGISTRY, ids=lambda d: d.name)
+def test_the_drill_header_shows_its_whole_story_at_80_columns(drill: Drill) -> None:
+    from rich.console import Console
+
+    from fintech_core.drills.render import header
+
+    console = Console(width=80, record=True, color_system=None)
+    console.print(header(DrillReport(drill.name, drill.title, drill.question, drill.fault,
+                                     drill.client, drill.invariant, drill.lesson, 1, [])))
+    seen = " ".join(re.sub(r"[│╭╮╰╯─]", " ", console.export_text()).split())
+    for text in (drill.title, drill.question, drill.fault, drill.client, drill.invariant):
+        assert " ".join(text.split()) in seen, f"{drill.name}: cut at 80 columns: {text!r}"
+
