@@ -126,3 +126,21 @@ def test_the_drill_header_shows_its_whole_story_at_80_columns(drill: Drill) -> N
     for text in (drill.title, drill.question, drill.fault, drill.client, drill.invariant):
         assert " ".join(text.split()) in seen, f"{drill.name}: cut at 80 columns: {text!r}"
 
+
+def test_every_route_a_drill_names_is_a_route_of_the_api() -> None:
+    """A prompt that says `POST /transfer` sends the reader to a route that does not exist."""
+    from fintech_core.api.app import build_app
+    from fintech_core.bootstrap import bootstrap
+    from phases import composition, latest
+
+    settings = Settings(phase=latest(), naive_baseline=True)
+    app = build_app(bootstrap(settings, composition(latest()), uow_factory=object()))  # type: ignore[arg-type]
+    routes = {(m, "^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$")
+              for p, ops in app.openapi()["paths"].items() for m in ops}
+    named = [(d.name, m.group(1), m.group(2).rstrip(".,:;)")) for d in REGISTRY
+             for text in (d.title, d.question, d.fault, d.client, d.invariant, d.lesson)
+             for m in re.finditer(r"\b(GET|POST|PUT|PATCH|DELETE) (/\S*)", text)]
+    assert named, "no drill names a route: nothing was checked"
+    for drill, method, path in named:
+        assert any(m == method.lower() and re.match(rx, path) for m, rx in routes), (
+            f"{drill} names {method} {path}, which is not a route")
