@@ -196,3 +196,14 @@ def test_the_scan_catches(markdown: str, expected: str) -> None:
 ])
 def test_the_scan_passes_what_works(markdown: str) -> None:
     assert scan(docscan.markdown_snippets(markdown, "doc.md")) == []
+
+
+def test_the_command_lab_start_prints_is_one_line_that_resolves(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    dest = tmp_path / "a-workspace-path-long-enough-to-wrap-at-eighty-columns" / "lab-1"
+    result = CliRunner().invoke(app, ["lab", "start", "1", "--path", str(dest)])
+    assert result.exit_code == 0, result.output
+    printed = [line.strip() for line in result.output.splitlines() if "./fcl" in line]
+    assert printed == [f"./fcl lab check 1 --path {dest}"], result.output
+    assert scan(docscan.markdown_snippets(f"`{printed[0]}`", "lab start output")) == []

@@ -61,8 +61,10 @@ def start_lab(number: LabNumber, path: PathOpt = None,
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     console.print(f"lab {number}: {spec.title}\n" + "\n".join(f"  {p}" for p in copied))
-    console.print(f"Edit [bold]{dest / spec.module}[/], then run "
-                  f"[bold]./fcl lab check {number}{'' if path is None else f' --path {dest}'}[/]")
+    console.print(f"Edit [bold]{dest / spec.module}[/], then run:")
+    # One unwrapped line, so that the command copied from the terminal is the whole command.
+    console.print(f"  ./fcl lab check {number}{'' if path is None else f' --path {dest}'}",
+                  style="bold", soft_wrap=True, highlight=False)
 
 
 @app.command("check")
