@@ -6,6 +6,7 @@ ran that instead. The docs print `./fcl ...`, which must work with no virtualenv
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tomllib
@@ -13,7 +14,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = ROOT / "fcl"
-FRESH_SHELL = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(Path.home())}
+# This environment, but a PATH without the virtualenv (pytest runs from .venv/bin).
+FRESH_SHELL = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {
+    "PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                            if not Path(p, "fcl").exists()) or "/usr/bin:/bin"}
 
 # A stand-in for the real Makefile's `venv` target: "installs" a fake fcl that echoes its
 # arguments, with the same stamp naming, so the wrapper's create-then-run path runs in a second.
