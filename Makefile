@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: venv up down status test test-fast lint chaos notebooks clean bench site site-build
+.PHONY: venv up down status test test-fast lint chaos notebooks clean bench site site-build phase-tables
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ site: $(STAMP)
 site-build: $(STAMP)
 	$(BIN)/python site/build.py --generate-only
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f site/mkdocs.generated.yml
+
+## phase-tables: regenerate the "what this phase adds" table of every phase README
+phase-tables: $(STAMP)
+	$(BIN)/python -m phases.readme_tables
 
 clean:
 	rm -rf $(VENV) .lab .pytest_cache .mypy_cache .ruff_cache

@@ -20,9 +20,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from fintech_core.bootstrap import create_app
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
+from phases.entrypoints import create_app
 from tests.conftest import dedicated_api
 
 pytestmark = pytest.mark.e2e

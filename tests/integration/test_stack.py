@@ -18,7 +18,7 @@ from fintech_core.stack.processes import free_port, port_open
 
 pytestmark = pytest.mark.integration
 
-FINCORE = [sys.executable, "-m", "fintech_core.cli.main"]
+FINCORE = [sys.executable, "-m", "phases.entrypoints"]
 
 
 @pytest.fixture

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from fintech_core.api.problems import PROBLEM_TYPES
 from fintech_core.phase import Phase
 from fintech_core.sitegen import drills
 from fintech_core.sitegen.build import Sources, generate
 from fintech_core.sitegen.openapi import METHODS, openapi_spec
-from phases import REGISTRY, latest
+from phases import REGISTRY, composition
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -45,7 +44,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 shutil.copyfile(FIXTURES / fixture, copy / name)
         return copy
 
-    config = generate(tmp / "out", Sources(folder_of=folder_of, results_dir=tmp / "results"))
+    config = generate(tmp / "out", Sources(REGISTRY, folder_of=folder_of,
+                                               results_dir=tmp / "results"))
     html = tmp / "html"
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(html)],
@@ -61,7 +61,7 @@ def _html(built: Path, page: str) -> str:
 
 
 def test_every_registered_phase_has_its_article_and_notebook(built: Path) -> None:
-    for phase in REGISTRY:
+    for phase in REGISTRY.phases:
         page = _html(built, f"phases/phase-{phase.number:02d}/index.html")
         own = (phase.folder / "README.md").is_file()
         readme = phase.folder / "README.md" if own else FIXTURES / "README.md"
@@ -81,15 +81,15 @@ def test_every_registered_phase_has_its_article_and_notebook(built: Path) -> Non
 def test_notebooks_are_rendered_not_executed(built: Path) -> None:
     """The fixture cell prints 42 when run; its saved output says otherwise."""
     rendered = "".join(_html(built, f"phases/phase-{p.number:02d}/notebook.html")
-                       for p in REGISTRY
+                       for p in REGISTRY.phases
                        if (built / "html" / f"phases/phase-{p.number:02d}/notebook.html").exists())
-    if not any(not (p.folder / "notebook.ipynb").exists() for p in REGISTRY):
+    if not any(not (p.folder / "notebook.ipynb").exists() for p in REGISTRY.phases):
         pytest.skip("every phase has its own notebook; the fixture is not used")
     assert "fixture-output-42" in rendered
 
 
 def test_drills_page_matches_the_registry(built: Path) -> None:
-    entries = drills.drill_entries()
+    entries = drills.drill_entries(composition().drills)
     assert (built / "out/docs/drills.md").read_text() == drills.drills_page(entries)
     page = _html(built, "drills.html")
     if entries is None:
@@ -101,13 +101,13 @@ def test_drills_page_matches_the_registry(built: Path) -> None:
 
 def test_problem_types_page_lists_every_code(built: Path) -> None:
     page = _html(built, "problems.html")
-    for code, ptype in PROBLEM_TYPES.items():
+    for code, ptype in composition().problems.items():
         assert f'id="{code}"' in page, code
         assert ptype.title.split()[0] in page
 
 
 def test_api_reference_covers_every_operation(built: Path) -> None:
-    spec = openapi_spec(latest())
+    spec = openapi_spec(composition())
     served = json.loads((built / "html/api/openapi.json").read_text())
     assert served == json.loads(json.dumps(spec))
     page = (built / "out/docs/api/index.md").read_text()
@@ -130,7 +130,9 @@ def test_built_site_loads_nothing_from_the_network(built: Path) -> None:
 
 
 def test_labs_and_guides_are_published(built: Path) -> None:
-    from fintech_core.labs.registry import LABS, PLANNED
+    from fintech_core.labs.registry import PLANNED
+
+    LABS = composition().labs
 
     index = _html(built, "labs/index.html")
     for spec in LABS:

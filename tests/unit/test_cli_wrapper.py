@@ -32,7 +32,7 @@ venv:
 
 def test_the_console_script_is_fcl_and_fincore_is_gone() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts == {"fcl": "fintech_core.cli.main:main"}
+    assert scripts == {"fcl": "phases.entrypoints:main"}
 
 
 def test_dot_slash_fcl_runs_the_lab_cli_without_the_venv_on_path() -> None:

@@ -242,8 +242,10 @@ def test_dockerfile_fincore_names_are_settings_fields() -> None:
 @pytest.mark.parametrize(("service", "command"), sorted(WORKERS.items()))
 def test_worker_runs_its_fcl_command(services: dict[str, Any], service: str,
                                          command: str) -> None:
-    from fintech_core.cli.main import app
+    from fintech_core.cli.main import build_cli
+    from phases import REGISTRY
 
+    app = build_cli(REGISTRY)
     words = command_words(services.get(service, {}).get("command", ""))
     known = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     assert words == ["fcl", command], f"{service} must run `fcl {command}`, runs {words}"

@@ -16,18 +16,17 @@ import typer
 import typer.core
 import typer.main
 
-from fintech_core.cli.main import app
-from fintech_core.drills import registry as drills
-from fintech_core.labs import registry as labs
+from fintech_core.cli.main import build_cli
+from phases import REGISTRY
 from tests.unit import docscan
 from tests.unit.docscan import ROOT, Invocation, Snippet
 
 # The click command tree Typer builds (typer 0.29 ships its own click: reached through typer's
 # public names, TyperGroup for groups and TyperException, the base of click's usage errors).
+app = build_cli(REGISTRY)  # the CLI `./fcl` runs: the core's commands and every phase's
 CLI = typer.main.get_command(app)
-DRILL_NAMES = set(drills.names())
-LAB_NUMBERS = {str(spec.number) for spec in labs.LABS}
-SHIPPED_SOURCES = ("shared", "phases", "labs")
+DRILL_NAMES = {d.name for d in REGISTRY.composition(REGISTRY.latest()).drills}
+LAB_NUMBERS = {str(spec.number) for spec in REGISTRY.composition(REGISTRY.latest()).labs}
 
 
 def is_placeholder(word: str) -> bool:

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from fintech_core.api import errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
-from fintech_core.api.routes import drill, health, naive
+from fintech_core.api.routes import drill, health
+from fintech_core.naive import routes as naive
 
 if TYPE_CHECKING:
-    from fintech_core.bootstrap import Container
+    from fintech_core.container import Container
 
 log = logging.getLogger("fintech_core.api")
 
@@ -61,6 +62,7 @@ def build_app(container: Container) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.problem_types = composition.problems  # what errors answer with and /problems serves
     errors.install(app)
     openapi.install(app)
     app.add_middleware(RequestSizeLimit)

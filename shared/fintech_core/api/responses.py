@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi.responses import JSONResponse
 
-from fintech_core.api.problems import PROBLEM_JSON, problem_body
+from fintech_core.api.problems import PROBLEM_JSON, ProblemType, problem_body
 from fintech_core.api.schemas import TransferOut
-from fintech_core.service.ports import StoredResponse
-from fintech_core.service.transfers import TransferOutcome
+from fintech_core.idempotency.ports import StoredResponse
+from fintech_core.transfers.service import TransferOutcome
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
-def transfer_response(outcome: TransferOutcome) -> StoredResponse:
+def transfer_response(outcome: TransferOutcome,
+                      types: Mapping[str, ProblemType]) -> StoredResponse:
     t = outcome.transfer
     if outcome.rejection is None:
         return StoredResponse(201, TransferOut.of(t).model_dump(mode="json"),
@@ -21,7 +24,7 @@ def transfer_response(outcome: TransferOutcome) -> StoredResponse:
     # response and retries learns the same outcome and can GET the transfer.
     extra = {k: v for k, v in outcome.rejection.extra.items() if k != "transfer_id"}
     body = problem_body(outcome.rejection.code, outcome.rejection.detail,
-                        transfer_id=str(t.id), **extra)
+                        types=types, transfer_id=str(t.id), **extra)
     return StoredResponse(body["status"], body, {"Location": f"/transfers/{t.id}"})
 
 

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
-from fintech_core.domain.accounts import Account
-from fintech_core.domain.transfers import Transfer
+from fintech_core.accounts.domain import Account
+from fintech_core.transfers.domain import Transfer
 
 # 2**53 - 1, not bigint's 2**63 - 1: JSON numbers past 2**53 are not exact in most parsers
 # (JavaScript, and JSON Schema validators comparing as floats), so a documented maximum of

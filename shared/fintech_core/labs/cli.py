@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.cli.context import latest
 from fintech_core.labs import registry
 from fintech_core.labs.check import run_lab_tests
 from fintech_core.labs.starter import generate_file
@@ -28,7 +29,7 @@ _MARKS = {"passed": "[green]pass[/]", "failed": "[red]FAIL[/]", "skipped": "[yel
 
 def _spec(number: int) -> registry.LabSpec:
     try:
-        return registry.find(number)
+        return registry.find(latest().labs, number)
     except LookupError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -40,7 +41,7 @@ def list_labs() -> None:
     table = Table(title="Workshop labs")
     for col in ("lab", "title", "minutes", "status"):
         table.add_column(col)
-    for spec in registry.LABS:
+    for spec in latest().labs:
         table.add_row(str(spec.number), spec.title, str(spec.minutes), "ready")
     for planned in registry.PLANNED:
         table.add_row(str(planned.number), planned.title, "-",
@@ -101,7 +102,7 @@ def generate_starters(check: Annotated[bool, typer.Option(
         help="Only verify the committed starters are up to date.")] = False) -> None:
     """Regenerate every starter from its solution (maintainers; CI runs --check)."""
     stale = []
-    for spec in registry.LABS:
+    for spec in latest().labs:
         fresh = generate_file(spec.solution, spec.number)
         current = spec.starter.read_text(encoding="utf-8") if spec.starter.exists() else None
         if current == fresh:

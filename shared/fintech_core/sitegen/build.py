@@ -11,13 +11,12 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fintech_core.api.problems import PROBLEM_TYPES
 from fintech_core.labs import registry as lab_registry
-from fintech_core.phase import Phase
+from fintech_core.phase import Composition, Phase, Registry, SitePage
 from fintech_core.settings import REPO_ROOT
 from fintech_core.sitegen import benchmarks, drills, home, labs, openapi, problems
 from fintech_core.sitegen.markdown import rewrite_links
@@ -29,22 +28,26 @@ HAND_WRITTEN = {"architecture.md": "architecture.md", "instructor.md": "instruct
                 "labs.md": "labs/index.md"}
 
 
-def _registry_phases() -> Sequence[Phase]:
-    from phases import REGISTRY
-
-    return REGISTRY
-
-
 @dataclass
 class Sources:
+    """What the site is built from. `registry` comes from above the core (site/build.py)."""
+
+    registry: Registry
     repo_root: Path = REPO_ROOT
-    phases: Sequence[Phase] = field(default_factory=_registry_phases)
     folder_of: Callable[[Phase], Path] = lambda p: p.folder
     results_dir: Path = REPO_ROOT / "results"
 
     @property
     def site_dir(self) -> Path:
         return self.repo_root / "site"
+
+    @property
+    def phases(self) -> Sequence[Phase]:
+        return self.registry.phases
+
+    @property
+    def latest(self) -> Composition:
+        return self.registry.composition(self.registry.latest())
 
 
 class _Writer:
@@ -77,8 +80,10 @@ def _page_map(docs: Path, sources: Sources, phase_pages: list[PhaseDoc]) -> dict
     pages = {(sources.site_dir / "pages" / name).resolve(): docs / dest
              for name, dest in HAND_WRITTEN.items()}
     pages[(lab_registry.LABS_ROOT / "README.md").resolve()] = docs / "labs" / "index.md"
-    for spec in lab_registry.LABS:
+    for spec in sources.latest.labs:
         pages[spec.readme.resolve()] = docs / labs.lab_page_name(spec)
+    for page in sources.latest.site_pages:
+        pages[page.source.resolve()] = docs / _site_page_name(page)
     for doc in phase_pages:
         pages[(doc.home / "README.md").resolve()] = docs / doc.page
         if doc.notebook:
@@ -86,7 +91,11 @@ def _page_map(docs: Path, sources: Sources, phase_pages: list[PhaseDoc]) -> dict
     return pages
 
 
-def _nav(phase_pages: list[PhaseDoc], has_drills: bool) -> list[Any]:
+def _site_page_name(page: SitePage) -> str:
+    return "more/" + "-".join(page.title.lower().split()) + ".md"
+
+
+def _nav(phase_pages: list[PhaseDoc], has_drills: bool, sources: Sources) -> list[Any]:
     phase_nav: list[Any] = []
     for doc in phase_pages:
         entries: list[Any] = [{"Article": doc.page}]
@@ -94,7 +103,9 @@ def _nav(phase_pages: list[PhaseDoc], has_drills: bool) -> list[Any]:
             entries.append({"Notebook": doc.notebook_page})
         phase_nav.append({f"Phase {doc.number}: {doc.title}": entries})
     lab_nav: list[Any] = [{"Running the labs": "labs/index.md"}]
-    lab_nav += [{f"Lab {s.number}: {s.title}": labs.lab_page_name(s)} for s in lab_registry.LABS]
+    lab_nav += [{f"Lab {s.number}: {s.title}": labs.lab_page_name(s)}
+                for s in sources.latest.labs]
+    more = [{p.title: _site_page_name(p)} for p in sources.latest.site_pages]
     return [
         {"Home": "index.md"},
         {"Phases": phase_nav},
@@ -105,12 +116,13 @@ def _nav(phase_pages: list[PhaseDoc], has_drills: bool) -> list[Any]:
         {"API reference": "api/index.md"},
         {"Problem types": "problems.md"},
         {"Benchmarks": "benchmarks.md"},
+        *([{"More": more}] if more else []),
     ]
 
 
-def generate(out: Path, sources: Sources | None = None) -> Path:
+def generate(out: Path, sources: Sources) -> Path:
     """Write every page and the generated config under `out`; return the config's path."""
-    sources = sources or Sources()
+    latest = sources.latest
     phase_pages = phase_docs(sources.phases, sources.folder_of)  # fails early on a missing README
     docs = out / "docs"
     shutil.rmtree(docs, ignore_errors=True)
@@ -123,17 +135,19 @@ def generate(out: Path, sources: Sources | None = None) -> Path:
         if doc.notebook:
             shutil.copyfile(doc.notebook, docs / doc.notebook_page)
     for name, dest in HAND_WRITTEN.items():
-        extra = ("\n" + labs.labs_table(lab_registry.LABS, lab_registry.PLANNED)
+        extra = ("\n" + labs.labs_table(latest.labs, lab_registry.PLANNED)
                  if dest == "labs/index.md" else "")
         w.markdown_file(sources.site_dir / "pages" / name, dest, extra)
-    for spec in lab_registry.LABS:
+    for spec in latest.labs:
         w.markdown_file(spec.readme, labs.lab_page_name(spec), labs.lab_schema_section(spec))
-    entries = drills.drill_entries()
+    for page in latest.site_pages:
+        w.markdown_file(page.source, _site_page_name(page))
+    entries = drills.drill_entries(latest.drills)
     w.text("drills.md", drills.drills_page(entries))
-    w.text("problems.md", problems.problems_page(PROBLEM_TYPES))
-    contract = openapi.openapi_spec(sources.phases[-1].number)
+    w.text("problems.md", problems.problems_page(latest.problems))
+    contract = openapi.openapi_spec(latest)
     w.text("api/openapi.json", json.dumps(contract, indent=2) + "\n")
-    w.text("api/index.md", openapi.reference_page(contract))
+    w.text("api/index.md", openapi.reference_page(contract, latest.problems))
     w.text("benchmarks.md", benchmarks.benchmarks_page(sources.results_dir))
     w.copy_assets()
 
@@ -143,6 +157,7 @@ def generate(out: Path, sources: Sources | None = None) -> Path:
     config.write_text(
         "# GENERATED by site/build.py: the base config is site/mkdocs.yml.\n"
         + json.dumps({"INHERIT": base, "docs_dir": "docs", "site_dir": site_dir,
-                      "nav": _nav(phase_pages, entries is not None)}, indent=2) + "\n",
+                      "nav": _nav(phase_pages, entries is not None, sources)}, indent=2)
+        + "\n",
         encoding="utf-8")
     return config
