@@ -31,7 +31,7 @@ def sql1(db1: str) -> Iterator[psycopg.Connection]:
 
 async def _client(settings: Settings, database_url: str) -> AsyncIterator[LedgerClient]:
     container = bootstrap(settings.model_copy(update={"phase": 1, "db_pool_min": 1,
-                                                      "db_pool_max": 40}))
+                                                      "db_pool_max": 40}), composition(1))
     await container.open()
     try:
         yield LedgerClient(container, database_url)

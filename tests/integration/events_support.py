@@ -68,7 +68,8 @@ def events_db(lab: Lab) -> Iterator[EventsDb]:
 
 
 async def ledger_client(db: EventsDb) -> AsyncIterator[LedgerClient]:
-    container = bootstrap(db.settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 8}))
+    container = bootstrap(db.settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 8}),
+                          composition(2))
     await container.open()
     try:
         yield LedgerClient(container, db.url)

@@ -85,7 +85,7 @@ def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                          ids=[f"lab{n}-{m.split(':')[0]}" for n, m, _, _ in WRONG_VARIANTS])
 def test_known_wrong_solution_fails(lab: Lab, tmp_path: Path, number: int, mistake: str,
                                     old: str, new: str) -> None:
-    spec = registry.find(number)
+    spec = registry.find(composition().labs, number)
     solution = spec.solution.read_text(encoding="utf-8")
     assert old in solution, f"the variant '{mistake}' no longer applies to the solution"
     result = _run(lab, spec, tmp_path, solution.replace(old, new))

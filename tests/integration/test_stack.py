@@ -166,7 +166,7 @@ def test_phase2_up_starts_the_relay_and_consumers_and_down_stops_them(
     up = fcl(lab_env, "up", "--detach", "--phase", "2")
     assert up.returncode == 0, up.stdout + up.stderr
     run = Path(lab_env["FINCORE_LAB_DIR"]) / "run"
-    pids = [int((run / f"{name}.pid").read_text()) for name in ("relay", "consume")]
+    pids = [int((run / f"worker-{name}.pid").read_text()) for name in ("relay", "consume")]
     assert all(psutil.pid_exists(p) for p in pids)
     api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
     account = httpx.post(f"{api}/accounts", json={"owner": "ev", "currency": "EUR"}).json()
