@@ -2,7 +2,7 @@
 
 This package sits above the core: it imports `fintech_core` and hands it the registry (through
 phases/entrypoints.py); the core never imports it back. `composition(n)` is what
-`fincore serve --phase n`, the tests and the notebooks run.
+`fcl serve --phase n`, the tests and the notebooks run.
 """
 
 from __future__ import annotations

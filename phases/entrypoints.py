@@ -1,6 +1,6 @@
 """The processes' entry points: the only code that knows both the core and the registry.
 
-    fincore ...                       -> main()        (console script; `python -m` for workers)
+    fcl ...                       -> main()        (console script; `python -m` for workers)
     uvicorn --factory phases.entrypoints:create_app   (the API process, any phase)
 """
 

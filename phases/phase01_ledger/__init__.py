@@ -11,7 +11,7 @@ this object and checked by a test:
   GET /accounts/{id}/balance, GET /accounts/{id}/entries, GET /ledger/verify; and it replaces
   POST /accounts (credit limit) and GET /transfers/{id} (postings and history);
 - unit-of-work extensions "ledger" (write side) and "ledger_reads";
-- a background task (the hold sweeper), `fincore ledger verify`, the ledger's problem types,
+- a background task (the hold sweeper), `fcl ledger verify`, the ledger's problem types,
   the ledger-verify chaos hook, postings as what explains a balance to the drills, and lab 2.
 """
 

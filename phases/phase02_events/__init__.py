@@ -10,8 +10,8 @@ from this object and checked by a test:
 - unit-of-work extensions: "outbox", "event_reads" (the read models' queries), and "ledger"
   replaced by the same ledger wrapped so that hold post/void/expiry and reversals write their
   event in their own transaction;
-- workers (started by `fincore up`, not by the API): the relay and the consumers; commands
-  `fincore relay`, `fincore consume` and `fincore events ...`; the events bench part; lab 3.
+- workers (started by `fcl up`, not by the API): the relay and the consumers; commands
+  `fcl relay`, `fcl consume` and `fcl events ...`; the events bench part; lab 3.
 """
 
 from pathlib import Path

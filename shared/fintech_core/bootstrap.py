@@ -25,7 +25,7 @@ def phase_database_url(settings: Settings) -> str:
     if not settings.database_url:
         raise RuntimeError(
             "FINCORE_DATABASE_URL is not set: start the embedded stack with `make up` "
-            "(or `fincore up`), or point the lab at a PostgreSQL server"
+            "(or `./fcl up`), or point the lab at a PostgreSQL server"
         )
     return with_database(settings.database_url, settings.database_name())
 

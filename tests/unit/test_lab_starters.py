@@ -54,7 +54,7 @@ def test_bad_markers_are_errors(broken: str) -> None:
 @pytest.mark.parametrize("spec", LABS, ids=lambda s: s.slug)
 def test_committed_starter_equals_fresh_generation(spec: registry.LabSpec) -> None:
     assert spec.starter.read_text(encoding="utf-8") == generate_file(spec.solution, spec.number), (
-        f"{spec.starter} is stale: run `fincore lab generate`")
+        f"{spec.starter} is stale: run `./fcl lab generate`")
 
 
 @pytest.mark.parametrize("spec", LABS, ids=lambda s: s.slug)

@@ -79,9 +79,9 @@ def test_the_table_has_one_row_per_kind_a_phase_declares_and_none_for_the_rest()
     assert list(rows) == ["Routes", "Workers", "CLI commands", "Problem types", "Drills",
                           "Chaos hooks", "Site pages"]
     assert rows["Routes"] == "`GET /beep`"
-    assert rows["Workers"] == "`beeper`: runs `fincore beep-worker`"
-    assert rows["CLI commands"] == ("`fincore beep`<br>`fincore beep-worker`<br>"
-                                    "`fincore beeps` (count)")
+    assert rows["Workers"] == "`beeper`: runs `./fcl beep-worker`"
+    assert rows["CLI commands"] == ("`./fcl beep`<br>`./fcl beep-worker`<br>"
+                                    "`./fcl beeps` (count)")
     assert rows["Problem types"] == "`beep-refused` (418)"
     assert rows["Drills"] == "`beep-drill`"
     assert rows["Chaos hooks"] == "`tests.throwaway_phase.beep_hook`"

@@ -112,5 +112,5 @@ def test_a_throwaway_phase_worker_is_started_and_stopped_by_the_lab(tmp_path: Pa
         assert wait_until(mark.exists, 30, 0.1), beeper.log.read_text()
         assert int(mark.read_text()) == beeper.running_pid()
     finally:
-        lab.down()  # what `fincore down` runs: every worker's pid file, any phase
+        lab.down()  # what `fcl down` runs: every worker's pid file, any phase
     assert beeper.running_pid() is None

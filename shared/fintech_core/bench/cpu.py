@@ -3,7 +3,7 @@
 On a 2-core laptop throughput is capped by CPU, and CPU seconds per request are far steadier than
 requests per second when other programs compete for the cores. Usage:
 
-    fincore bench-cpu --phase 1 --clients 4 --seconds 6 [--pipeline]
+    fcl bench-cpu --phase 1 --clients 4 --seconds 6 [--pipeline]
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from fintech_core.bench.runner import BenchRun
 
 
 def table(run: BenchRun) -> Table:
-    t = Table(title=f"fincore bench: profile {run.profile}, phase {run.phase}, "
+    t = Table(title=f"fcl bench: profile {run.profile}, phase {run.phase}, "
                     f"{run.api_workers} API workers (client ceiling {run.client_ceiling_rps} req/s)")
     for col in ("workload", "clients", "req/s", "pgbench tps", "ratio", "p50 ms", "p99 ms",
                 "errors", "checks"):

@@ -1,4 +1,4 @@
-"""`fincore chaos`: the bank workload under faults, on the embedded stack (issue #7)."""
+"""`fcl chaos`: the bank workload under faults, on the embedded stack (issue #7)."""
 
 from __future__ import annotations
 

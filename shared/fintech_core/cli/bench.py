@@ -1,4 +1,4 @@
-"""`fincore bench`: the benchmark against pgbench, as a CLI command."""
+"""`fcl bench`: the benchmark against pgbench, as a CLI command."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""`fincore drill`: list the failure drills and replay one on the embedded stack.
+"""`fcl drill`: list the failure drills and replay one on the embedded stack.
 
-    fincore drill list
-    fincore drill run response-lost --against both --phase 0 [--json]
+    fcl drill list
+    fcl drill run response-lost --against both --phase 0 [--json]
 
 Exit code: 0 when every invariant that must hold held (the naive baseline breaking is the lesson,
 not a failure); 1 when the phase broke one; 2 for a drill name that does not exist.
@@ -35,7 +35,7 @@ def list_drills() -> None:
 
 @app.command("run")
 def run_drill(
-    name: Annotated[str, typer.Argument(help="A drill from `fincore drill list`.")],
+    name: Annotated[str, typer.Argument(help="A drill from `./fcl drill list`.")],
     phase: Annotated[int | None, typer.Option("--phase", "-p",
                      help="Phase to play against (default: the latest built).")] = None,
     against: Annotated[str, typer.Option(

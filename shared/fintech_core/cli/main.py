@@ -1,14 +1,14 @@
-"""`fincore`: one obvious way to run each thing.
+"""`fcl`: one obvious way to run each thing.
 
-    fincore up        start PostgreSQL, Redis, the broker and the API; Ctrl-C stops them all
-    fincore down      stop everything the lab started (also after a crash)
-    fincore status    real health checks of every component
-    fincore serve     run the API in this process (compose, Docker, debugging)
-    fincore chaos     the bank workload under faults, then every invariant checked
-    fincore ledger verify   recompute every balance from postings (phase 1+)
-    fincore drill     replay one failure against the naive baseline and a phase, side by side
-    fincore relay / consume   phase 2's outbox relay and consumers (`up` starts them)
-    fincore events status|verify|replay|dlq   phase 2's events, seen from PostgreSQL
+    fcl up        start PostgreSQL, Redis, the broker and the API; Ctrl-C stops them all
+    fcl down      stop everything the lab started (also after a crash)
+    fcl status    real health checks of every component
+    fcl serve     run the API in this process (compose, Docker, debugging)
+    fcl chaos     the bank workload under faults, then every invariant checked
+    fcl ledger verify   recompute every balance from postings (phase 1+)
+    fcl drill     replay one failure against the naive baseline and a phase, side by side
+    fcl relay / consume   phase 2's outbox relay and consumers (`up` starts them)
+    fcl events status|verify|replay|dlq   phase 2's events, seen from PostgreSQL
 """
 
 from __future__ import annotations
@@ -59,7 +59,12 @@ def _health_table(rows: list[Health], title: str = "Fintech Core Lab") -> Table:
 
 
 def _supervisor_pid(lab: Lab) -> PidFile:
-    return PidFile(lab.settings.lab_dir / "run" / "supervisor.pid", marker="fincore")
+    # `up` runs as the `fcl` console script (make up, ./fcl up) or as `python -m` of the
+    # registry's CLI module (tests); the marker is the command, so `down` never signals a
+    # process that merely reused the pid.
+    module = context.registry().composition(context.registry().latest()).entrypoints.cli_module
+    return PidFile(lab.settings.lab_dir / "run" / "supervisor.pid",
+                   marker=("fcl up", f"{module} up"))
 
 
 @app.command()
@@ -72,7 +77,7 @@ def up(phase: PhaseOpt = None,
     lab = Lab(settings)
     pidfile = _supervisor_pid(lab)
     if not detach and pidfile.read() is not None:
-        console.print("[yellow]`fincore up` is already running; `fincore down` stops it.[/]")
+        console.print("[yellow]`fcl up` is already running; `./fcl down` stops it.[/]")
         raise typer.Exit(1)
     with console.status("starting the lab...") as status:
         def progress(msg: str) -> None:

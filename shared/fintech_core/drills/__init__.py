@@ -6,7 +6,7 @@ the real stack, with a timeline and a verdict read from the database.
     report.side("naive").headline            # {"debits": 2}
     report.to_json(); plot_timeline(report)
 
-`fincore drill list` / `fincore drill run NAME` are the same drills from a terminal. How a phase
+`fcl drill list` / `fcl drill run NAME` are the same drills from a terminal. How a phase
 adds drills: see README.md beside this file.
 """
 

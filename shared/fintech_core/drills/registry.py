@@ -1,5 +1,5 @@
 """Finding drills: the drills of a composition are exactly what its phases declare
-(`Phase.drills`), in phase order, so `fincore drill list` is that tuple and nothing discovers
+(`Phase.drills`), in phase order, so `fcl drill list` is that tuple and nothing discovers
 drills by side effect. The scenarios live in drills/scenarios/; phase 0 lists its eight."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Phase 2 in the benchmark: the relay's throughput on a backlog, and commit-to-consumer lag at
 half of the run's maximum load, with the money and events checks of that window.
 
-The relay and the consumers run for the whole benchmark (as `fincore up` runs them), as child
+The relay and the consumers run for the whole benchmark (as `fcl up` runs them), as child
 processes under a tag of their own, against the bench database; every API run is followed by a
 bounded wait until they caught up, so no run (nor the pgbench yardstick after it) shares the
 cores with the previous run's backlog.

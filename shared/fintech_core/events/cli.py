@@ -1,5 +1,5 @@
-"""`fincore relay`, `fincore consume` (long-running processes phase 2 declares as workers, so
-`fincore up` starts them) and `fincore events ...` (status, verify, replay, dead letters)."""
+"""`fcl relay`, `fcl consume` (long-running processes phase 2 declares as workers, so
+`fcl up` starts them) and `fcl events ...` (status, verify, replay, dead letters)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`fincore lab`: list the workshop labs, start one, check your work, regenerate starters."""
+"""`fcl lab`: list the workshop labs, start one, check your work, regenerate starters."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ app = typer.Typer(help="Workshop labs: start an exercise, then check it against 
                   no_args_is_help=True)
 console = Console()
 
-LabNumber = Annotated[int, typer.Argument(help="Lab number, as in `fincore lab list`.")]
+LabNumber = Annotated[int, typer.Argument(help="Lab number, as in `./fcl lab list`.")]
 PathOpt = Annotated[Path | None, typer.Option("--path", help="Workspace directory "
                                               "(default: ./workspace/lab-N).")]
 
@@ -62,8 +62,10 @@ def start_lab(number: LabNumber, path: PathOpt = None,
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     console.print(f"lab {number}: {spec.title}\n" + "\n".join(f"  {p}" for p in copied))
-    console.print(f"Edit [bold]{dest / spec.module}[/], then run "
-                  f"[bold]fincore lab check {number}{'' if path is None else f' --path {dest}'}[/]")
+    console.print(f"Edit [bold]{dest / spec.module}[/], then run:")
+    # One unwrapped line, so that the command copied from the terminal is the whole command.
+    console.print(f"  ./fcl lab check {number}{'' if path is None else f' --path {dest}'}",
+                  style="bold", soft_wrap=True, highlight=False)
 
 
 @app.command("check")
@@ -72,7 +74,7 @@ def check_lab(number: LabNumber, path: PathOpt = None) -> None:
     spec = _spec(number)
     code = path or default_workspace(spec)
     if not (code / spec.module).is_file():
-        console.print(f"[red]{code / spec.module} not found.[/] Run `fincore lab start {number}`"
+        console.print(f"[red]{code / spec.module} not found.[/] Run `./fcl lab start {number}`"
                       " first, or pass --path to your copy.")
         raise typer.Exit(2)
     with console.status(f"running lab {number}'s tests against {code} ..."):

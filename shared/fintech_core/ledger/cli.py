@@ -1,6 +1,6 @@
-"""`fincore ledger ...`: operate on a phase's ledger from the shell.
+"""`fcl ledger ...`: operate on a phase's ledger from the shell.
 
-    fincore ledger verify --phase 1    recompute every balance from postings; exit 1 on drift
+    fcl ledger verify --phase 1    recompute every balance from postings; exit 1 on drift
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ PLACEHOLDER = (
 
 
 def _bench_table(data: dict[str, Any]) -> str:
-    """The `fincore bench` format (BenchRun): one row per workload and client count."""
+    """The `fcl bench` format (BenchRun): one row per workload and client count."""
     rows = [[r["workload"], r["clients"], r["api"]["per_second"], r["pgbench"]["tps"],
              r["ratio"], r["api"]["latency_ms"]["p50"], r["api"]["latency_ms"]["p99"],
              "ok" if r["checks"]["ok"] else "FAIL"] for r in data["rows"]]

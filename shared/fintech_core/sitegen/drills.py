@@ -33,10 +33,10 @@ def drills_page(entries: list[DrillEntry] | None) -> str:
     if entries is None:
         return head + (
             "\n!!! note \"Coming with issue 5\"\n"
-            "    The drills arrive with issue 5 (`fintech_core.drills` and `fincore drill`). "
+            "    The drills arrive with issue 5 (`fintech_core.drills` and `./fcl drill`). "
             "This page is generated from their registry, so it will list them as soon as "
             "they are merged; until then there is nothing to list.\n")
     return head + (f"\nThere are {len(entries)} drills; run one with "
-                   "`fincore drill run <name>`.\n\n") + table(
+                   "`./fcl drill run <name>`.\n\n") + table(
         ["Drill", "Title", "What it shows"],
         [[f"`{e.name}`", e.title, e.description] for e in entries])

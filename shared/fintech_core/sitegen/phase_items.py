@@ -17,7 +17,7 @@ from fintech_core.phase import Phase
 from fintech_core.settings import REPO_ROOT
 from fintech_core.transfers.pipeline import Append, Change, InsertBefore, Pipeline, Replace
 
-CLI = "fincore"  # the console script every CliEntry is mounted under (pyproject.toml)
+CLI = "./fcl"  # every CliEntry is a sub-command of the `fcl` script, run as the docs print it
 
 
 def _code(text: object) -> str:
