@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,15 +24,20 @@ FINCORE = [sys.executable, "-m", "phases.entrypoints"]
 
 
 @pytest.fixture
-def lab_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def lab_env() -> Iterator[dict[str, str]]:
+    # Not tmp_path: another pytest session of the same user prunes old basetemp directories
+    # when it starts (see tests/conftest.py), which deleted a running lab's pid files and data
+    # under our feet (seen: `down` found no pid file and left a server listening).
+    lab_dir = Path(tempfile.mkdtemp(prefix="fincore-stack-test-"))
     env = dict(os.environ)
     for key in ("FINCORE_DATABASE_URL", "FINCORE_REDIS_URL", "FINCORE_KAFKA_BOOTSTRAP"):
         env.pop(key, None)
-    env.update(FINCORE_LAB_DIR=str(tmp_path / "lab"), FINCORE_PG_PORT=str(free_port()),
+    env.update(FINCORE_LAB_DIR=str(lab_dir / "lab"), FINCORE_PG_PORT=str(free_port()),
                FINCORE_REDIS_PORT=str(free_port()), FINCORE_BROKER_PORT=str(free_port()),
                FINCORE_API_PORT=str(free_port()))
     yield env
     subprocess.run([*FINCORE, "down"], env=env, capture_output=True, timeout=120)
+    shutil.rmtree(lab_dir, ignore_errors=True)
 
 
 def fcl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
