@@ -66,7 +66,8 @@ class LedgerClient:
         command = TransferCommand(source, destination, amount, "EUR")
 
         async def operation(uow: UnitOfWork) -> StoredResponse:
-            return transfer_response(await self.c.transfers.execute(uow, command, "tests"))
+            return transfer_response(await self.c.transfers.execute(uow, command, "tests"),
+                                     self.c.composition.problems)
 
         response, _ = await run_idempotently(self.c.uow_factory, "tests",
                                              key or str(uuid.uuid4()), "fp", operation)
