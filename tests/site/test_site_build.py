@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from fintech_core.api.problems import PROBLEM_TYPES
 from fintech_core.phase import Phase
-from fintech_core.sitegen import drills
+from fintech_core.sitegen import drills, offline
 from fintech_core.sitegen.build import Sources, generate
 from fintech_core.sitegen.openapi import METHODS, openapi_spec
 from phases import REGISTRY, latest
+from tests.offline import css_off_machine_refs, loaded_urls, off_machine_refs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -120,13 +121,34 @@ def test_api_reference_covers_every_operation(built: Path) -> None:
 
 
 def test_built_site_loads_nothing_from_the_network(built: Path) -> None:
-    remote = re.compile(r'<(?:script|link|img)[^>]+(?:src|href)="(?:https?:)?//[^"]+"')
-    offenders = {}
-    for page in (built / "html").rglob("*.html"):
-        found = remote.findall(page.read_text(encoding="utf-8"))
-        if found:
-            offenders[page.name] = found[:3]
+    """No page names an off-machine script, stylesheet, icon or font, in a tag or in inline
+    code (nbconvert's notebook template imports mermaid from a CDN unless the hook rewrites it),
+    and no stylesheet pulls web fonts (Material's Google Fonts are off: theme.font false)."""
+    html = built / "html"
+    offenders = {str(p.relative_to(html)): found[:3] for p in html.rglob("*.html")
+                 if (found := off_machine_refs(p.read_text(encoding="utf-8")))}
+    offenders |= {str(p.relative_to(html)): found[:3] for p in html.rglob("*.css")
+                  if (found := css_off_machine_refs(p.read_text(encoding="utf-8")))}
     assert not offenders
+    for page in html.rglob("*.html"):  # and what they do load is in the build
+        for url in loaded_urls(page.read_text(encoding="utf-8")):
+            if url and not url.startswith(("data:", "#")):
+                path = urlsplit(url).path  # 404.html is served at any depth: root-relative
+                target = (html / path[1:] if path.startswith("/") else page.parent / path).resolve()
+                assert target.is_file(), f"{page.relative_to(html)} loads missing {url}"
+
+
+def test_mermaid_is_shipped_with_the_site(built: Path) -> None:
+    """Material imports mermaid from a CDN unless a global `mermaid` exists when a diagram is
+    drawn: every page with a diagram loads the shipped browser build first."""
+    script = built / "html" / offline.MERMAID_JS
+    assert script.stat().st_size > 1_000_000  # the real library, not a stub
+    assert 'globalThis["mermaid"]' in script.read_text(encoding="utf-8")[-500:]
+    pages = [p for p in (built / "html").rglob("*.html") if 'class="mermaid"' in p.read_text()]
+    assert pages  # the architecture page has three diagrams
+    for page in pages:
+        loads = [urlsplit(u).path for u in loaded_urls(page.read_text(encoding="utf-8"))]
+        assert any((page.parent / u).resolve() == script.resolve() for u in loads), page
 
 
 def test_labs_and_guides_are_published(built: Path) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from fintech_core.api import errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
@@ -54,7 +55,10 @@ def build_app(container: Container) -> FastAPI:
             await container.close()
 
     composition = container.composition
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the pinned fastapi-offline wheel, served
+    # under /static-offline-docs: FastAPI's default pages fetch them from a CDN and are blank in
+    # a workshop room without network.
+    app = FastAPIOffline(
         title="Fintech Core Lab",
         version=f"phase-{composition.number}",
         description=DESCRIPTION,
