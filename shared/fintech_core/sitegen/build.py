@@ -137,6 +137,7 @@ def generate(out: Path, sources: Sources | None = None) -> Path:
     w.text("benchmarks.md", benchmarks.benchmarks_page(sources.results_dir))
     w.copy_assets()
     offline.copy_mermaid(docs)
+    shutil.copytree(sources.site_dir / "stylesheets", docs / "stylesheets")
 
     config = out / CONFIG_NAME
     base = os.path.relpath(sources.site_dir / "mkdocs.yml", out)
