@@ -54,7 +54,8 @@ def drill_entries() -> list[DrillEntry] | None:
     return entries
 
 
-def drills_page(entries: list[DrillEntry] | None) -> str:
+def drills_page(entries: list[DrillEntry] | None, samples: Iterable[str] = ()) -> str:
+    """The catalogue; a drill named in `samples` links to its recorded run (drill_samples)."""
     head = ("# Drills\n\nA drill replays one failure (a lost response, a retry, a race, a crash "
             "halfway) against the real stack and shows what is on disk before and after.\n")
     if entries is None:
@@ -63,7 +64,10 @@ def drills_page(entries: list[DrillEntry] | None) -> str:
             "    The drills arrive with issue 5 (`fintech_core.drills` and `fincore drill`). "
             "This page is generated from their registry, so it will list them as soon as "
             "they are merged; until then there is nothing to list.\n")
+    recorded = set(samples)
     return head + (f"\nThere are {len(entries)} drills; run one with "
-                   "`fincore drill run <name>`.\n\n") + table(
-        ["Drill", "Title", "What it shows"],
-        [[f"`{e.name}`", e.title, e.description] for e in entries])
+                   "`fincore drill run <name>`. Each links to a recorded run: its timeline, "
+                   "side by side with the naive baseline.\n\n") + table(
+        ["Drill", "Title", "What it shows", "Recorded run"],
+        [[f"`{e.name}`", e.title, e.description,
+          f"[timeline](drills/{e.name}.md)" if e.name in recorded else "—"] for e in entries])
