@@ -28,8 +28,8 @@ from fintech_core.sitegen import benchmarks, drills, offline
 from fintech_core.sitegen.build import Sources, generate
 from fintech_core.sitegen.openapi import METHODS, openapi_spec
 from phases import REGISTRY, latest
+from tests.browser import chromium_path, offline_chromium
 from tests.offline import css_off_machine_refs, loaded_urls, off_machine_refs
-from tests.site.browser import chromium_path, offline_chromium
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
-from fintech_core.api import errors, openapi
+from fintech_core.api import docs, errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health, naive
@@ -55,18 +54,18 @@ def build_app(container: Container) -> FastAPI:
             await container.close()
 
     composition = container.composition
-    # /docs and /redoc load Swagger UI and ReDoc from the pinned fastapi-offline wheel, served
-    # under /static-offline-docs: FastAPI's default pages fetch them from a CDN and are blank in
-    # a workshop room without network.
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Fintech Core Lab",
         version=f"phase-{composition.number}",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their UI from a CDN: docs.py serves offline ones
+        redoc_url=None,
     )
     app.state.container = container
     errors.install(app)
     openapi.install(app)
+    docs.install(app)
     app.add_middleware(RequestSizeLimit)
     app.include_router(health.router())
     app.include_router(composed_router(composition))

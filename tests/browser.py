@@ -1,8 +1,9 @@
 """A headless Chromium with no network, driven over the DevTools protocol, to look at a built page
 as a reader in a workshop room would: what it tried to fetch, and what it drew.
 
-Every host name fails to resolve (`--host-resolver-rules`), so a page that needs a CDN breaks
-here as it would offline, and each request it attempts is recorded. Chromium is a Debian package
+Every host name but this machine's fails to resolve (`--host-resolver-rules`), so a page that
+needs a CDN breaks here as it would offline, and each request it attempts is recorded (data:
+URLs aside: they fetch nothing). Chromium is a Debian package
 (`apt-get install chromium`); tests that need it skip when it is absent.
 """
 
@@ -31,6 +32,8 @@ def chromium_path() -> str | None:
 class Page:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws, self._ids, self.requests = ws, itertools.count(1), list[str]()
+        self._urls: dict[str, str] = {}
+        self.blocked = list[str]()  # refused by the page's own Content-Security-Policy
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         ident = next(self._ids)
@@ -38,11 +41,28 @@ class Page:
         while True:
             msg = json.loads(self.ws.recv(timeout=30))
             if msg.get("method") == "Network.requestWillBeSent":
-                self.requests.append(msg["params"]["request"]["url"])
+                url = msg["params"]["request"]["url"]
+                self._urls[msg["params"]["requestId"]] = url
+                if not url.startswith("data:"):
+                    self.requests.append(url)
+            if msg.get("method") == "Network.loadingFailed" and \
+                    msg["params"].get("blockedReason") == "csp":
+                self.blocked.append(self._urls.get(msg["params"]["requestId"], "?"))
             if msg.get("id") == ident:
                 if "error" in msg:
                     raise RuntimeError(f"{method}: {msg['error']}")
                 return msg.get("result", {})  # type: ignore[no-any-return]
+
+    def sent(self) -> list[str]:
+        """Requests that left the page: attempted, and not refused by its CSP."""
+        refused = list(self.blocked)
+        out = []
+        for url in self.requests:
+            if url in refused:
+                refused.remove(url)
+            else:
+                out.append(url)
+        return out
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -68,7 +88,8 @@ def offline_chromium() -> Iterator[Any]:
     proc = subprocess.Popen(
         [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1600", "about:blank"],
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+         "--window-size=1280,1600", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
