@@ -24,4 +24,4 @@ USER fincore
 
 EXPOSE 8000
 
-CMD ["fincore", "serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["fcl", "serve", "--host", "0.0.0.0", "--port", "8000"]

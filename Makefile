@@ -6,23 +6,27 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up down status test test-fast lint chaos notebooks clean bench site site-build
+.PHONY: venv up down status test test-fast lint chaos notebooks clean bench site site-build phase-tables
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
+## venv: create or update .venv only (`./fcl` runs this first when .venv is missing or stale)
+venv: $(STAMP)
+	@:
+
 ## up: start PostgreSQL, Redis, the broker and the API (latest phase); Ctrl-C stops everything
 up: $(STAMP)
-	$(BIN)/fincore up $(if $(PHASE),--phase $(PHASE))
+	$(BIN)/fcl up $(if $(PHASE),--phase $(PHASE))
 
 ## down: stop everything `make up` started, also after a crash
 down: $(STAMP)
-	$(BIN)/fincore down
+	$(BIN)/fcl down
 
 status: $(STAMP)
-	$(BIN)/fincore status
+	$(BIN)/fcl status
 
 ## test: lint, then every test: unit, integration, e2e, notebooks (starts its own servers)
 test: $(STAMP)
@@ -40,7 +44,7 @@ notebooks: $(STAMP)
 ## terminations, PostgreSQL restart, network faults when the drill proxy exists); exit 1 on any
 ## violation. Figures in results/. The CI-sized run is tests/chaos (part of `make test`).
 chaos: $(STAMP)
-	$(BIN)/fincore chaos --transfers $(or $(TRANSFERS),10000) --workers 16 --faults all \
+	$(BIN)/fcl chaos --transfers $(or $(TRANSFERS),10000) --workers 16 --faults all \
 		$(if $(PHASE),--phase $(PHASE))
 
 lint: $(STAMP)
@@ -56,10 +60,14 @@ site-build: $(STAMP)
 	$(BIN)/python site/build.py --generate-only
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f site/mkdocs.generated.yml
 
+## phase-tables: regenerate the "what this phase adds" table of every phase README
+phase-tables: $(STAMP)
+	$(BIN)/python -m phases.readme_tables
+
 clean:
 	rm -rf $(VENV) .lab .pytest_cache .mypy_cache .ruff_cache
 	rm -rf site/docs site/build site/mkdocs.generated.yml
 
 ## bench: transfers/s vs pgbench on the same PostgreSQL (quick profile; PROFILE=full|smoke)
 bench: $(STAMP)
-	$(BIN)/fincore bench --profile $(or $(PROFILE),quick) $(if $(PHASE),--phase $(PHASE))
+	$(BIN)/fcl bench --profile $(or $(PROFILE),quick) $(if $(PHASE),--phase $(PHASE))

@@ -2,7 +2,7 @@
 (started only when a lab asks for it) and the student's module.
 
 The tests always come from the repository; the code under test comes from FINCORE_LAB_CODE,
-which `fincore lab check` points at the student's workspace (and the proof tests point at the
+which `fcl lab check` points at the student's workspace (and the proof tests point at the
 generated starter and at the reference solution). See fintech_core.labs.database and
 fintech_core.labs.broker for which servers are used.
 """

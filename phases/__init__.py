@@ -1,23 +1,28 @@
 """The phase registry: the one list of increments, in order. Add a phase by appending it here.
 
-`composition(n)` is what `fincore serve --phase n`, the tests and the notebooks run.
+This package sits above the core: it imports `fintech_core` and hands it the registry (through
+phases/entrypoints.py); the core never imports it back. `composition(n)` is what
+`fcl serve --phase n`, the tests and the notebooks run.
 """
 
 from __future__ import annotations
 
-from fintech_core.phase import Composition, Phase, compose
+from fintech_core.phase import Composition, Entrypoints, Registry
 from phases.phase00_monolith import PHASE as PHASE_0
 from phases.phase01_ledger import PHASE as PHASE_1
 from phases.phase02_events import PHASE as PHASE_2
 
-REGISTRY: tuple[Phase, ...] = (PHASE_0, PHASE_1, PHASE_2)
+REGISTRY = Registry(
+    phases=(PHASE_0, PHASE_1, PHASE_2),
+    entrypoints=Entrypoints(cli_module="phases.entrypoints",
+                            app_factory="phases.entrypoints:create_app"),
+)
 
 
 def latest() -> int:
-    return REGISTRY[-1].number
+    return REGISTRY.latest()
 
 
-def composition(n: int) -> Composition:
-    if not 0 <= n <= latest():
-        raise ValueError(f"phase {n} does not exist yet; phases 0..{latest()} are built")
-    return compose(REGISTRY[: n + 1])
+def composition(n: int | None = None) -> Composition:
+    """Phases 0..n composed (the latest built when n is None)."""
+    return REGISTRY.composition(REGISTRY.latest() if n is None else n)

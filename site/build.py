@@ -16,8 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fintech_core.sitegen.build import generate
+from fintech_core.sitegen.build import Sources, generate
 from fintech_core.sitegen.phases import MissingReadme
+from phases import REGISTRY
 
 SITE = Path(__file__).resolve().parent
 
@@ -31,7 +32,7 @@ def main() -> int:
     parser.add_argument("--addr", default="127.0.0.1:8001")
     args = parser.parse_args()
     try:
-        config = generate(args.out)
+        config = generate(args.out, Sources(REGISTRY))
     except MissingReadme as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
 from fintech_core.stack.session import LabSession
+from phases import composition, latest
 
 TEST_DB_PREFIX = "fincore_test"
 
@@ -57,7 +58,7 @@ def phase_database(lab: Lab, phase: int) -> str:
     if phase not in _prepared:
         name = lab.settings.model_copy(update={"phase": phase}).database_name()
         drop_database(lab.database_url(), name)
-        _prepared[phase] = lab.prepare_database(phase)
+        _prepared[phase] = lab.prepare_database(composition(phase))
     return _prepared[phase]
 
 
@@ -75,8 +76,8 @@ def sql(db0: str) -> Iterator[psycopg.Connection]:
 
 def start_api(lab: Lab, phase: int, **flags: object) -> Iterator[str]:
     phase_database(lab, phase)
-    server = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
-                       lab.env(phase=phase, naive_baseline=True, drill_mode=True, **flags))
+    server = lab.api(composition(phase), port=free_port(), host="127.0.0.1",
+                     naive_baseline=True, drill_mode=True, **flags)
     server.start()
     try:
         yield server.url()
@@ -90,8 +91,8 @@ def dedicated_api(lab: Lab, prefix: str, phase: int = 0,
     fill tables or break connections (chaos, fuzzing) without disturbing the others."""
     own = Lab(lab.settings.model_copy(update={"database_prefix": prefix}))
     drop_database(own.database_url(), f"{prefix}_p{phase}")
-    url = own.prepare_database(phase)
-    server = own.api(phase, port=free_port(), **flags)
+    url = own.prepare_database(composition(phase))
+    server = own.api(composition(phase), port=free_port(), **flags)
     server.start()
     try:
         yield server, url
@@ -109,10 +110,8 @@ def api0(lab: Lab) -> Iterator[str]:
 def drill_session(lab: Lab) -> Iterator[LabSession]:
     """A LabSession on the test servers for one module: its own API (naive baseline and drill
     mode on) for the latest phase, reused by every drill in the module to pay start-up once."""
-    from phases import latest
-
     phase_database(lab, latest())
-    session = LabSession(latest(), settings=lab.settings)
+    session = LabSession(composition(latest()), settings=lab.settings)
     yield session
     session.close()  # stops its API only: the servers belong to the `lab` fixture
 

@@ -1,28 +1,46 @@
 """Phase 2 — Events: who else needs to know, off the request path and never lost.
 
-What this phase adds to phases 0..1 (and nothing else):
+What this phase adds to phases 0..1 (and nothing else); the table in its README is generated
+from this object and checked by a test:
 - migrations: outbox (+ a NOTIFY that wakes the relay at COMMIT), processed_events,
   dead_letters, and two read models fed only by events: account_activity and audit_trail;
+- SQLModel classes for dead_letters and the two read models (checked against the migration),
+  served by GET /accounts/{id}/activity and GET /transfers/{id}/story;
 - transfer pipeline: write_outbox, appended after record_ledger_transfer (Append);
-- unit-of-work extensions: "outbox", and "ledger" replaced by the same ledger wrapped so that
-  hold post/void/expiry and reversals write their event in their own transaction;
-- processes (started by `fincore up`, not by the API): the relay (`fincore relay`) and the
-  consumers (`fincore consume`); commands under `fincore events`.
+- unit-of-work extensions: "outbox", "event_reads" (the read models' queries), and "ledger"
+  replaced by the same ledger wrapped so that hold post/void/expiry and reversals write their
+  event in their own transaction;
+- workers (started by `fcl up`, not by the API): the relay and the consumers; commands
+  `fcl relay`, `fcl consume` and `fcl events ...`; the events bench part; lab 3.
 """
 
 from pathlib import Path
 
+from fintech_core.events import cli as events_cli
+from fintech_core.events import routes as events_routes
+from fintech_core.events.bench import EventsBench
 from fintech_core.events.outbox import SqlOutbox, sql_outbox_ledger
+from fintech_core.events.read_models import AccountActivity, AuditTrail, DeadLetter
+from fintech_core.events.reads import SqlEventReads
 from fintech_core.events.steps import EVENT_STEPS
-from fintech_core.phase import Phase
+from fintech_core.labs.registry import LabSpec
+from fintech_core.phase import CliEntry, Phase, WorkerSpec
 
 PHASE = Phase(
     number=2,
     slug="events",
     title="Events: transactional outbox, relay, idempotent consumers, DLQ",
     folder=Path(__file__).resolve().parent,
+    routers=(events_routes.router,),
     transfer_steps=EVENT_STEPS,
-    extensions={"ledger": sql_outbox_ledger, "outbox": SqlOutbox},
+    extensions={"ledger": sql_outbox_ledger, "outbox": SqlOutbox, "event_reads": SqlEventReads},
     features=frozenset({"events", "outbox", "relay", "idempotent-consumers", "dlq",
                         "read-models"}),
+    workers=(WorkerSpec("relay", ("relay",)), WorkerSpec("consume", ("consume",))),
+    cli=(CliEntry("events", events_cli.app), CliEntry("relay", events_cli.relay),
+         CliEntry("consume", events_cli.consume)),
+    bench_parts=(EventsBench,),
+    labs=(LabSpec(3, "idempotent-consumer", "An idempotent consumer with a dead-letter queue",
+                  "lab03_idempotent_consumer", "idempotent_consumer.py", minutes=50),),
+    tables=(AccountActivity, AuditTrail, DeadLetter),
 )

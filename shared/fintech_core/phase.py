@@ -1,10 +1,16 @@
-"""Phases as data: what each increment adds to the core app, and how increments compose.
+"""Phases as data: everything an increment adds to the core, and how increments compose.
 
-A `Phase` lists, explicitly, the migrations, HTTP routers, transfer-pipeline changes, unit-of-work
-extensions, background tasks and feature names it contributes. The service for phase N is the
-composition of phases 0..N in order; nothing is discovered by import side effects, and no phase
-copies another. A phase that serves an earlier phase's route differently (phase 1's richer
-GET /transfers/{transfer_id}) names it in `replaces_routes`; an undeclared clash is an error.
+A `Phase` declares, explicitly, what it contributes: migrations (its folder), HTTP routers,
+transfer-pipeline changes, unit-of-work extensions, background tasks, worker processes, CLI
+commands, problem types, drills, chaos hooks, bench parts, site pages and labs. The service for
+phase N is the composition of phases 0..N in order. The core reads only the `Composition`: it
+never imports the `phases` package and never compares phase numbers, so a new phase is a new
+folder and one line in the registry, not a branch in shared code.
+
+Nothing is discovered by import side effects, and no phase copies another. A phase that serves
+an earlier phase's route differently names it in `replaces_routes`; an undeclared clash is an
+error. Declarations that have one answer per composition (how the drills explain a balance) are
+"last phase wins"; the others accumulate in phase order.
 """
 
 from __future__ import annotations
@@ -12,16 +18,61 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
-from fintech_core.service.pipeline import Change, Pipeline
+from fintech_core.api.problems import CORE_PROBLEMS, ProblemType
+from fintech_core.transfers.pipeline import Change, Pipeline
+
+if TYPE_CHECKING:
+    from fintech_core.chaos.hooks import ChaosHook
+    from fintech_core.drills.drill import Drill
+    from fintech_core.drills.ledger import MoneyFacts
+    from fintech_core.labs.registry import LabSpec
 
 RouterFactory = Callable[[], APIRouter]
 # Started with the app and cancelled at shutdown; receives the Container (typed Any: the
 # container module imports this one).
 BackgroundTask = Callable[[Any], Coroutine[Any, Any, None]]
+# A bench part: built per bench run with (lab, composition, database url, tag, drain timeout);
+# see bench/parts.py for the protocol it returns.
+BenchPart = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """A long-running process `up` starts after the API and `down` stops: the registry's CLI
+    run with `command` (e.g. ("relay",)), under a pid file named after `name`."""
+
+    name: str
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CliEntry:
+    """A CLI command (a function) or command group (a typer.Typer) under `name`."""
+
+    name: str
+    target: Any  # typer.Typer | Callable[..., None]; typed loosely to keep typer out of here
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """A page the site builds from a Markdown file of the repository."""
+
+    title: str
+    source: Path
+
+
+@dataclass(frozen=True)
+class Entrypoints:
+    """Where the processes that know the registry start: the CLI module (`python -m`) and the
+    ASGI app factory (`module:function`). Child processes (API, workers) are spawned through
+    them, which is how the core runs a composition it never imports."""
+
+    cli_module: str
+    app_factory: str
 
 
 @dataclass(frozen=True)
@@ -31,11 +82,23 @@ class Phase:
     title: str
     folder: Path
     routers: tuple[RouterFactory, ...] = ()
+    replaces_routes: frozenset[str] = frozenset()  # "METHOD /path" of earlier phases' routes
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
-    replaces_routes: frozenset[str] = frozenset()  # "METHOD /path" of earlier phases' routes
+    workers: tuple[WorkerSpec, ...] = ()
+    cli: tuple[CliEntry, ...] = ()
+    problems: Mapping[str, ProblemType] = field(default_factory=dict)
+    drills: tuple[Drill, ...] = ()
+    chaos_hooks: tuple[ChaosHook, ...] = ()
+    bench_parts: tuple[BenchPart, ...] = ()
+    site_pages: tuple[SitePage, ...] = ()
+    labs: tuple[LabSpec, ...] = ()
+    money_facts: MoneyFacts | None = None  # how drills explain a balance; the last one wins
+    # SQLModel table classes (tables off the money path). The migrations create the tables;
+    # these classes must match them, which the drift test checks for every composition.
+    tables: tuple[type, ...] = ()
 
     @property
     def migrations(self) -> Path:
@@ -46,11 +109,22 @@ class Phase:
 class Composition:
     phases: tuple[Phase, ...]
     pipeline: Pipeline
-    routers: tuple[RouterFactory, ...]
-    extensions: Mapping[str, Callable[[Any], Any]]
-    features: frozenset[str]
+    entrypoints: Entrypoints
+    routers: tuple[RouterFactory, ...] = ()
+    extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     replaced_routes: frozenset[str] = frozenset()
+    workers: tuple[WorkerSpec, ...] = ()
+    cli: tuple[CliEntry, ...] = ()
+    problems: Mapping[str, ProblemType] = field(default_factory=lambda: dict(CORE_PROBLEMS))
+    drills: tuple[Drill, ...] = ()
+    chaos_hooks: tuple[ChaosHook, ...] = ()
+    bench_parts: tuple[BenchPart, ...] = ()
+    site_pages: tuple[SitePage, ...] = ()
+    labs: tuple[LabSpec, ...] = ()
+    money_facts: MoneyFacts | None = None
+    tables: tuple[type, ...] = ()
 
     @property
     def number(self) -> int:
@@ -60,23 +134,64 @@ class Composition:
         return [p.migrations for p in self.phases if p.migrations.is_dir()]
 
 
-def compose(phases: Sequence[Phase]) -> Composition:
+def _last(values: Sequence[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return present[-1] if present else None
+
+
+def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
     numbers = [p.number for p in phases]
     if numbers != list(range(len(phases))):
         raise ValueError(f"phases must be 0..N in order, got {numbers}")
     pipeline = Pipeline()
-    routers: list[RouterFactory] = []
-    extensions: dict[str, Callable[[Any], Any]] = {}
-    features: set[str] = set()
-    tasks: list[BackgroundTask] = []
-    replaced: set[str] = set()
     for phase in phases:
         for change in phase.transfer_steps:
             pipeline = pipeline.apply(change)
-        routers.extend(phase.routers)
-        extensions.update(phase.extensions)
-        features |= phase.features
-        tasks.extend(phase.background_tasks)
-        replaced |= phase.replaces_routes
-    return Composition(tuple(phases), pipeline, tuple(routers), extensions, frozenset(features),
-                       tuple(tasks), frozenset(replaced))
+    problems = dict(CORE_PROBLEMS)
+    for phase in phases:
+        clash = set(problems) & set(phase.problems)
+        if clash:
+            raise ValueError(f"phase {phase.slug} redefines problem types {sorted(clash)}")
+        problems.update(phase.problems)
+    for kind in ("workers", "cli", "drills"):
+        names = [item.name for p in phases for item in getattr(p, kind)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two phases declare the same {kind} name: {sorted(names)}")
+
+    def every(attr: str) -> tuple[Any, ...]:
+        return tuple(item for p in phases for item in getattr(p, attr))
+
+    extensions: dict[str, Callable[[Any], Any]] = {}
+    for phase in phases:
+        extensions.update(phase.extensions)  # a later phase may wrap an earlier extension
+    return Composition(
+        phases=tuple(phases), pipeline=pipeline, entrypoints=entrypoints,
+        routers=every("routers"), extensions=extensions,
+        features=frozenset(every("features")), background_tasks=every("background_tasks"),
+        replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
+        cli=every("cli"), problems=problems, drills=every("drills"),
+        chaos_hooks=every("chaos_hooks"), bench_parts=every("bench_parts"),
+        site_pages=every("site_pages"), labs=every("labs"), tables=every("tables"),
+        money_facts=_last([p.money_facts for p in phases]),
+    )
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The ordered list of built phases and the entry points that run them. Only the code above
+    the core (the `phases` package, tests, notebooks) builds one; the core receives it."""
+
+    phases: tuple[Phase, ...]
+    entrypoints: Entrypoints
+
+    def latest(self) -> int:
+        return self.phases[-1].number
+
+    def composition(self, n: int) -> Composition:
+        if not 0 <= n <= self.latest():
+            raise ValueError(f"phase {n} does not exist yet; phases 0..{self.latest()} are built")
+        return compose(self.phases[: n + 1], self.entrypoints)
+
+    def with_phase(self, phase: Phase) -> Registry:
+        """This registry plus one more phase (a test's throwaway phase, a workshop's own)."""
+        return Registry((*self.phases, phase), self.entrypoints)

@@ -14,10 +14,11 @@ import pytest
 
 from fintech_core.chaos.env import ChaosEnv
 from fintech_core.stack.lab import Lab
+from phases import composition
 from tests.conftest import dedicated_api
 
 
 @pytest.fixture(scope="module")
 def chaos_env(lab: Lab) -> Iterator[ChaosEnv]:
     for api, url in dedicated_api(lab, "fincore_test_chaos", drill_mode=True, naive_baseline=True):
-        yield ChaosEnv(api, url, postgres=None, phase=0)
+        yield ChaosEnv(api, url, postgres=None, phase=0, hooks=composition(0).chaos_hooks)

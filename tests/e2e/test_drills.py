@@ -20,6 +20,7 @@ from fintech_core.drills.scenarios.mail import MAIL_MS
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
 from fintech_core.stack.session import LabSession
+from phases import composition, latest
 from tests.conftest import phase_database
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +33,11 @@ def own_postgres(lab: Lab) -> Iterator[LabSession]:
     shared one."""
     if lab.postgres is None:
         pytest.skip("the database is external: the lab restarts only a PostgreSQL it owns")
-    from phases import latest
-
     lab_dir = Path(tempfile.mkdtemp(prefix="fincore-drill-pg-"))
     settings = lab.settings.model_copy(update={
         "lab_dir": lab_dir, "pg_port": free_port(),
         "redis_url": lab.redis_url(), "kafka_bootstrap": lab.kafka_bootstrap()})
-    session = LabSession(latest(), settings=settings)
+    session = LabSession(composition(latest()), settings=settings)
     yield session
     session.close()  # its API and its PostgreSQL
     shutil.rmtree(lab_dir, ignore_errors=True)
@@ -151,7 +150,7 @@ def test_database_restart_during_a_burst(own_postgres: LabSession) -> None:
 def test_the_same_drills_hold_on_phase_0(lab: Lab) -> None:
     """Drills take the phase as a parameter: phase 0 (balance column + transfers) holds too."""
     phase_database(lab, 0)
-    with LabSession(0, settings=lab.settings) as session:
+    with LabSession(composition(0), settings=lab.settings) as session:
         for name in ("response-lost", "new-key-on-retry"):
             _, phase, report = play(session, name)
             assert (report.phase, phase.label) == (0, "phase 0")

@@ -139,6 +139,7 @@ def test_reaper_deletes_only_keys_past_retention(api0: str, sql: psycopg.Connect
 
     from fintech_core.bootstrap import bootstrap
     from fintech_core.settings import Settings
+    from phases import composition
 
     a, b = open_account(api0, funded=100), open_account(api0)
     old, fresh = new_key(), new_key()
@@ -153,7 +154,7 @@ def test_reaper_deletes_only_keys_past_retention(api0: str, sql: psycopg.Connect
                         database_prefix=sql.info.dbname.rsplit("_p", 1)[0], phase=0,
                         idempotency_retention_hours=24)
     assert server
-    container = bootstrap(settings)
+    container = bootstrap(settings, composition(0))
 
     async def reap() -> int:
         await container.open()

@@ -19,6 +19,7 @@ import pytest
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port, port_open, wait_until
+from phases import composition
 from tests.conftest import phase_database
 from tests.helpers import new_key, transfer_body
 
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def server(lab: Lab) -> Iterator[ApiServer]:
     phase_database(lab, 1)
-    api = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
-                    lab.env(phase=1, naive_baseline=True, drill_mode=True))
+    api = lab.api(composition(1), port=free_port(), host="127.0.0.1", naive_baseline=True,
+                  drill_mode=True)
     api.start()
     try:
         yield api

@@ -12,6 +12,7 @@ from fintech_core.bootstrap import bootstrap
 from fintech_core.db.admin import drop_database
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
+from phases import composition
 from tests.conftest import TEST_DB_PREFIX, phase_database
 from tests.integration.events_support import EventsDb, events_db, ledger_client
 from tests.integration.ledger_client import LedgerClient
@@ -30,7 +31,7 @@ def sql1(db1: str) -> Iterator[psycopg.Connection]:
 
 async def _client(settings: Settings, database_url: str) -> AsyncIterator[LedgerClient]:
     container = bootstrap(settings.model_copy(update={"phase": 1, "db_pool_min": 1,
-                                                      "db_pool_max": 40}))
+                                                      "db_pool_max": 40}), composition(1))
     await container.open()
     try:
         yield LedgerClient(container, database_url)
@@ -57,7 +58,7 @@ async def scratch_ledger(lab: Lab) -> AsyncIterator[LedgerClient]:
     prefix = f"{TEST_DB_PREFIX}_scratch{next(_scratch)}"
     settings = lab.settings.model_copy(update={
         "database_url": lab.database_url(), "database_prefix": prefix})
-    url = Lab(settings).prepare_database(1)
+    url = Lab(settings).prepare_database(composition(1))
     try:
         async for client in _client(settings, url):
             yield client

@@ -22,6 +22,7 @@ from fintech_core.events.topics import topics_for
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import wait_until
+from phases import composition
 from tests.conftest import TEST_DB_PREFIX
 from tests.integration.ledger_client import LedgerClient
 
@@ -59,7 +60,7 @@ def events_db(lab: Lab) -> Iterator[EventsDb]:
     settings = lab.settings.model_copy(update={
         "database_url": lab.database_url(), "kafka_bootstrap": lab.kafka_bootstrap(),
         "database_prefix": prefix, "phase": 2})
-    url = Lab(settings).prepare_database(2)
+    url = Lab(settings).prepare_database(composition(2))
     try:
         yield EventsDb(settings, url)
     finally:
@@ -67,7 +68,8 @@ def events_db(lab: Lab) -> Iterator[EventsDb]:
 
 
 async def ledger_client(db: EventsDb) -> AsyncIterator[LedgerClient]:
-    container = bootstrap(db.settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 8}))
+    container = bootstrap(db.settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 8}),
+                          composition(2))
     await container.open()
     try:
         yield LedgerClient(container, db.url)

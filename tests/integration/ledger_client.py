@@ -11,14 +11,15 @@ from uuid import UUID
 
 import psycopg
 
-from fintech_core.bootstrap import Container
-from fintech_core.domain.transfers import TransferCommand
+from fintech_core.container import Container
+from fintech_core.idempotency.ports import StoredResponse
 from fintech_core.ledger import reversals, service
-from fintech_core.ledger.steps import HOLD, HoldRequest
+from fintech_core.ledger.steps import HoldRequest, LedgerWork
 from fintech_core.ledger.views import BalanceView, StatementLine, TransferDetails, VerifyReport
-from fintech_core.service.ports import StoredResponse, UnitOfWork
+from fintech_core.service.ports import UnitOfWork
 from fintech_core.service.retry import with_retries
-from fintech_core.service.transfers import TransferOutcome
+from fintech_core.transfers.domain import TransferCommand
+from fintech_core.transfers.service import TransferOutcome
 
 T = TypeVar("T")
 
@@ -53,14 +54,14 @@ class LedgerClient:
                    currency: str = "EUR", hold_seconds: int | None = None,
                    hold: bool = False) -> TransferOutcome:
         command = TransferCommand(source, destination, amount, currency)
-        notes = {HOLD: HoldRequest(hold_seconds)} if hold or hold_seconds else None
-        return await self.tx(lambda u: self.c.transfers.execute(u, command, "tests", notes))
+        parts = [LedgerWork(hold=HoldRequest(hold_seconds))] if hold or hold_seconds else []
+        return await self.tx(lambda u: self.c.transfers.execute(u, command, "tests", parts))
 
     async def keyed_move(self, source: UUID, destination: UUID, amount: int,
                          key: str | None = None) -> StoredResponse:
         """A transfer exactly as POST /transfers runs it: Idempotency-Key, one transaction."""
         from fintech_core.api.responses import transfer_response
-        from fintech_core.service.idempotent import run_idempotently
+        from fintech_core.idempotency.runner import run_idempotently
 
         command = TransferCommand(source, destination, amount, "EUR")
 

@@ -14,12 +14,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fintech_core.bench import checks, event_facts, report
+from fintech_core.bench import checks, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
+from fintech_core.events import bench_facts as event_facts
 from fintech_core.events.relay import make_producer
 from fintech_core.events.topics import ensure_topics, topics_for
 from fintech_core.stack.lab import Lab
+from phases import composition
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +29,8 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("phase", [0, 1])
 def test_smoke_profile_runs_and_every_check_passes(lab: Lab, tmp_path: Path, phase: int) -> None:
     profile = replace(PROFILES["smoke"], clients=(2,), seconds=1.0)
-    run = run_profile(profile, phase, settings=lab.settings, api_workers=1, progress=lambda _: None)
+    run = run_profile(profile, composition(phase), settings=lab.settings, api_workers=1,
+                      progress=lambda _: None)
     assert {r["workload"] for r in run.rows} == {"uniform", "hot"}
     for row in run.rows:
         assert row["api"]["statuses"].get("201", 0) > 0, row
@@ -60,7 +63,7 @@ def test_phase2_events_relay_rate_and_lag_at_half_load(lab: Lab, tmp_path: Path)
     producer.close()
 
     profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(2,), seconds=1.0)
-    run = run_profile(profile, 2, settings=lab.settings, api_workers=1, progress=lambda _: None)
+    run = run_profile(profile, composition(2), settings=lab.settings, api_workers=1, progress=lambda _: None)
     assert all(r["checks"]["ok"] for r in run.rows), run.rows
     ev = run.events
     assert ev is not None, "phase 2 must add the events section"
@@ -144,7 +147,7 @@ def test_cpu_per_request_is_measured_for_both_processes(lab: Lab) -> None:
 
     if lab.postgres is None:
         pytest.skip("PostgreSQL CPU is read from the embedded server's processes")
-    out = measure(0, clients=2, seconds=1.0, settings=lab.settings)
+    out = measure(composition(0), clients=2, seconds=1.0, settings=lab.settings)
     assert out["requests"] > 10
     assert out["api_cpu_ms_per_request"] > 0 and out["postgres_cpu_ms_per_request"] > 0
 
@@ -158,7 +161,7 @@ def test_a_benchmark_stops_the_servers_it_started(tmp_path: Path) -> None:
                         broker_port=free_port())
     profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(1,), seconds=0.5,
                       accounts=3)
-    run = run_profile(profile, 0, settings=settings, api_workers=1, progress=lambda _: None)
+    run = run_profile(profile, composition(0), settings=settings, api_workers=1, progress=lambda _: None)
     assert run.ok()
     ports = (settings.pg_port, settings.redis_port, settings.broker_port)
     assert not any(port_open("127.0.0.1", p) for p in ports)

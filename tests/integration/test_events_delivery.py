@@ -19,6 +19,7 @@ from fintech_core.stack.broker import EmbeddedBroker
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port, wait_until
 from fintech_core.stack.workers import Worker
+from phases import composition
 from tests.integration.events_support import EventsDb, running
 from tests.integration.ledger_client import LedgerClient
 
@@ -72,8 +73,10 @@ async def test_three_deliveries_apply_once_and_keep_order_per_account(
 async def test_a_relay_killed_after_publish_before_mark_duplicates_and_loses_nothing(
         client: LedgerClient, db: EventsDb, lab: Lab) -> None:
     await traffic(client, 10)
-    crashing = Worker(lab.settings.lab_dir, "relay", Lab(db.settings).env(
-        phase=2, relay_crash_after_publish=True), tag=f"crash-{db.settings.database_prefix}")
+    relay = next(w for w in composition(2).workers if w.name == "relay")
+    crashing = Worker(lab.settings.lab_dir, relay, composition(2).entrypoints.cli_module,
+                      Lab(db.settings).env(phase=2, relay_crash_after_publish=True),
+                      tag=f"crash-{db.settings.database_prefix}")
     crashing.start()
     assert wait_until(lambda: crashing.running_pid() is None, 60, 0.2)
     assert "exiting after publishing" in crashing.log.read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fintech_core.domain.transfers import TransferCommand
+from fintech_core.transfers.domain import TransferCommand
 from tests.integration.events_support import EventsDb
 from tests.integration.ledger_client import LedgerClient
 

@@ -9,7 +9,6 @@ from uuid import UUID
 import pytest
 
 from fintech_core.domain.errors import AccountFrozen, InsufficientFunds, TransferNotFound
-from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger.errors import (
     AlreadyReversed,
     NotAHold,
@@ -18,6 +17,7 @@ from fintech_core.ledger.errors import (
     TransferNotReversible,
 )
 from fintech_core.ledger.system import SystemRole, system_account
+from fintech_core.transfers.domain import TransferStatus
 from tests.integration.ledger_client import LedgerClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -12,9 +12,9 @@ from datetime import datetime
 
 import pytest
 
-from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger.errors import HoldExpired
 from fintech_core.ledger.sweeper import expire_due
+from fintech_core.transfers.domain import TransferStatus
 from tests.integration.ledger_client import LedgerClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -9,11 +9,11 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from fintech_core.accounts.domain import Account, AccountStatus
 from fintech_core.db.uow import SqlUnitOfWorkFactory
-from fintech_core.domain.accounts import Account, AccountStatus
 from fintech_core.domain.errors import IdempotencyKeyInFlight
 from fintech_core.domain.ids import uuid7
-from fintech_core.service.ports import StoredResponse
+from fintech_core.idempotency.ports import StoredResponse
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -101,22 +101,23 @@ async def test_a_crashed_holder_never_leaves_a_key_stuck(uow_factory, db0: str) 
 
 async def test_a_raced_key_is_retryable_wherever_it_surfaces(uow_factory) -> None:  # type: ignore[no-untyped-def]
     """In pipeline mode the key's primary-key violation may surface at the INSERT or at COMMIT;
-    either way it is recognised as the benign race, and no other unique violation is."""
-    from fintech_core.service.retry import retryable
+    either way the unit of work reports it as the benign race (RetryTransaction, the driver's
+    error as its cause), and no other unique violation is."""
+    from fintech_core.service.retry import RetryTransaction
 
     key = str(uuid7())
     async with uow_factory() as uow:
         await uow.idempotency.save("p", key, "fp", StoredResponse(201, {}))
         await uow.commit()
-    with pytest.raises(Exception) as raced:
+    with pytest.raises(RetryTransaction) as raced:
         async with uow_factory() as uow:
             await uow.idempotency.save("p", key, "fp", StoredResponse(201, {}))
             await uow.commit()
-    assert retryable(raced.value), repr(raced.value)
+    assert isinstance(raced.value.__cause__, psycopg.errors.UniqueViolation)
     a = account()
     with pytest.raises(psycopg.errors.UniqueViolation) as duplicate_account:
         async with uow_factory() as uow:
             await uow.accounts.add(a)
             await uow.accounts.add(a)
             await uow.commit()
-    assert not retryable(duplicate_account.value)
+    assert duplicate_account.value.diag.constraint_name != "idempotency_keys_pkey"

@@ -1,11 +1,13 @@
-"""The embedded stack as a user drives it: `fincore up`, `status`, `down`, and crash recovery."""
+"""The embedded stack as a user drives it: `fcl up`, `status`, `down`, and crash recovery."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,22 +20,27 @@ from fintech_core.stack.processes import free_port, port_open
 
 pytestmark = pytest.mark.integration
 
-FINCORE = [sys.executable, "-m", "fintech_core.cli.main"]
+FINCORE = [sys.executable, "-m", "phases.entrypoints"]
 
 
 @pytest.fixture
-def lab_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def lab_env() -> Iterator[dict[str, str]]:
+    # Not tmp_path: another pytest session of the same user prunes old basetemp directories
+    # when it starts (see tests/conftest.py), which deleted a running lab's pid files and data
+    # under our feet (seen: `down` found no pid file and left a server listening).
+    lab_dir = Path(tempfile.mkdtemp(prefix="fincore-stack-test-"))
     env = dict(os.environ)
     for key in ("FINCORE_DATABASE_URL", "FINCORE_REDIS_URL", "FINCORE_KAFKA_BOOTSTRAP"):
         env.pop(key, None)
-    env.update(FINCORE_LAB_DIR=str(tmp_path / "lab"), FINCORE_PG_PORT=str(free_port()),
+    env.update(FINCORE_LAB_DIR=str(lab_dir / "lab"), FINCORE_PG_PORT=str(free_port()),
                FINCORE_REDIS_PORT=str(free_port()), FINCORE_BROKER_PORT=str(free_port()),
                FINCORE_API_PORT=str(free_port()))
     yield env
     subprocess.run([*FINCORE, "down"], env=env, capture_output=True, timeout=120)
+    shutil.rmtree(lab_dir, ignore_errors=True)
 
 
-def fincore(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def fcl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*FINCORE, *args], env=env, capture_output=True, text=True, timeout=180)
 
 
@@ -43,39 +50,39 @@ def ports(env: dict[str, str]) -> list[int]:
 
 
 def test_up_status_down_leaves_nothing_running(lab_env: dict[str, str]) -> None:
-    up = fincore(lab_env, "up", "--detach", "--phase", "0")
+    up = fcl(lab_env, "up", "--detach", "--phase", "0")
     assert up.returncode == 0, up.stdout + up.stderr
     assert "OpenAPI" in up.stdout
     assert all(port_open("127.0.0.1", p) for p in ports(lab_env))
     api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
     assert httpx.get(f"{api}/ready").json()["phase"] == 0
-    status = fincore(lab_env, "status", "--phase", "0")
+    status = fcl(lab_env, "status", "--phase", "0")
     assert status.returncode == 0, status.stdout
     for name in ("postgres", "redis", "broker", "api"):
         assert name in status.stdout
-    down = fincore(lab_env, "down")
+    down = fcl(lab_env, "down")
     assert down.returncode == 0, down.stderr
     assert not any(port_open("127.0.0.1", p) for p in ports(lab_env))
-    assert fincore(lab_env, "status", "--phase", "0").returncode == 1
+    assert fcl(lab_env, "status", "--phase", "0").returncode == 1
 
 
 def test_second_up_after_a_crash_recovers(lab_env: dict[str, str]) -> None:
-    assert fincore(lab_env, "up", "--detach", "--phase", "0").returncode == 0
+    assert fcl(lab_env, "up", "--detach", "--phase", "0").returncode == 0
     lab_dir = Path(lab_env["FINCORE_LAB_DIR"])
     # Simulate a crash: SIGKILL Redis, the broker and the API; PostgreSQL is left running.
     for name in ("redis", "broker", f"api-{lab_env['FINCORE_API_PORT']}"):
         os.kill(int((lab_dir / "run" / f"{name}.pid").read_text()), signal.SIGKILL)
-    again = fincore(lab_env, "up", "--detach", "--phase", "0")
+    again = fcl(lab_env, "up", "--detach", "--phase", "0")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert fincore(lab_env, "status", "--phase", "0").returncode == 0
+    assert fcl(lab_env, "status", "--phase", "0").returncode == 0
 
 
 def test_data_survives_a_restart(lab_env: dict[str, str]) -> None:
-    assert fincore(lab_env, "up", "--detach", "--phase", "0").returncode == 0
+    assert fcl(lab_env, "up", "--detach", "--phase", "0").returncode == 0
     api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
     account = httpx.post(f"{api}/accounts", json={"owner": "persist", "currency": "EUR"}).json()
-    assert fincore(lab_env, "down").returncode == 0
-    assert fincore(lab_env, "up", "--detach", "--phase", "0").returncode == 0
+    assert fcl(lab_env, "down").returncode == 0
+    assert fcl(lab_env, "up", "--detach", "--phase", "0").returncode == 0
     assert httpx.get(f"{api}/accounts/{account['id']}").json()["owner"] == "persist"
 
 
@@ -85,7 +92,7 @@ def test_a_taken_port_is_a_clear_error(lab_env: dict[str, str]) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", int(lab_env["FINCORE_REDIS_PORT"])))
         squatter.listen()
-        result = fincore(lab_env, "up", "--detach", "--phase", "0")
+        result = fcl(lab_env, "up", "--detach", "--phase", "0")
     assert result.returncode == 1
     assert "FINCORE_REDIS_PORT" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
@@ -107,12 +114,20 @@ def test_external_servers_are_used_and_never_started(lab: Lab, tmp_path: Path) -
     assert {h.name: h.ok for h in broken.status()}["redis"] is False
 
 
-@pytest.mark.parametrize("stop_with", ["ctrl-c", "fincore down"])
-def test_foreground_up_stops_everything(lab_env: dict[str, str], stop_with: str) -> None:
+# `make up` and `./fcl up` run the `fcl` console script; the tests elsewhere use `python -m`. The
+# supervisor's pid file must recognise both, or `down` and a second `up` cannot find it.
+CONSOLE_SCRIPT = [str(Path(sys.executable).parent / "fcl")]
+
+
+@pytest.mark.parametrize(("stop_with", "launch"), [("ctrl-c", FINCORE),
+                                                   ("fcl down", CONSOLE_SCRIPT)],
+                         ids=["ctrl-c", "fcl down"])
+def test_foreground_up_stops_everything(lab_env: dict[str, str], stop_with: str,
+                                        launch: list[str]) -> None:
     """`make up` runs in the foreground; Ctrl-C there, or `make down` elsewhere, stops it all."""
     from fintech_core.stack.processes import wait_until
 
-    proc = subprocess.Popen([*FINCORE, "up", "--phase", "0"], env=lab_env, text=True,
+    proc = subprocess.Popen([*launch, "up", "--phase", "0"], env=lab_env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
 
@@ -122,16 +137,22 @@ def test_foreground_up_stops_everything(lab_env: dict[str, str], stop_with: str)
         except httpx.HTTPError:
             return False
 
-    assert wait_until(api_ready, timeout=90, interval=0.2), "fincore up did not come up"
+    assert wait_until(api_ready, timeout=90, interval=0.2), "fcl up did not come up"
     assert wait_until(lambda: (Path(lab_env["FINCORE_LAB_DIR"]) / "run" / "supervisor.pid").exists(),
                       timeout=10)
     if stop_with == "ctrl-c":
         proc.send_signal(signal.SIGINT)
     else:
-        assert fincore(lab_env, "down").returncode == 0
+        again = subprocess.run([*launch, "up", "--phase", "0"], env=lab_env, capture_output=True,
+                               text=True, timeout=60)
+        assert again.returncode == 1 and "already running" in again.stdout, again.stdout
+        assert fcl(lab_env, "down").returncode == 0
     output, _ = proc.communicate(timeout=90)
     assert proc.returncode == 0, output
     assert "stopped." in output
+    # `down` signalled the supervisor, which stopped its children in order; it did not merely
+    # notice its API gone (what happens when `down` cannot recognise the supervisor's pid file).
+    assert "the API process exited" not in output
     assert not any(port_open("127.0.0.1", p) for p in ports(lab_env))
 
 
@@ -149,10 +170,10 @@ def test_phase2_up_starts_the_relay_and_consumers_and_down_stops_them(
 
     from fintech_core.stack.processes import wait_until
 
-    up = fincore(lab_env, "up", "--detach", "--phase", "2")
+    up = fcl(lab_env, "up", "--detach", "--phase", "2")
     assert up.returncode == 0, up.stdout + up.stderr
     run = Path(lab_env["FINCORE_LAB_DIR"]) / "run"
-    pids = [int((run / f"{name}.pid").read_text()) for name in ("relay", "consume")]
+    pids = [int((run / f"worker-{name}.pid").read_text()) for name in ("relay", "consume")]
     assert all(psutil.pid_exists(p) for p in pids)
     api = f"http://127.0.0.1:{lab_env['FINCORE_API_PORT']}"
     account = httpx.post(f"{api}/accounts", json={"owner": "ev", "currency": "EUR"}).json()
@@ -162,12 +183,12 @@ def test_phase2_up_starts_the_relay_and_consumers_and_down_stops_them(
     assert deposit.status_code == 201, deposit.text
 
     def consumed() -> bool:  # verify exits 0 once both read models match the ledger
-        return fincore(lab_env, "events", "verify", "--phase", "2").returncode == 0
+        return fcl(lab_env, "events", "verify", "--phase", "2").returncode == 0
 
-    assert wait_until(consumed, timeout=60, interval=1), fincore(
+    assert wait_until(consumed, timeout=60, interval=1), fcl(
         lab_env, "events", "verify", "--phase", "2").stdout
-    status = fincore(lab_env, "events", "status", "--phase", "2").stdout
+    status = fcl(lab_env, "events", "status", "--phase", "2").stdout
     assert "0 unpublished" in status and "activity" in status and "audit" in status
-    assert fincore(lab_env, "down").returncode == 0
+    assert fcl(lab_env, "down").returncode == 0
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
                    for p in pids)

@@ -21,13 +21,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fintech_core.api.problems import PROBLEM_TYPES
 from fintech_core.phase import Phase
 from fintech_core.settings import REPO_ROOT as REPO
 from fintech_core.sitegen import benchmarks, drills, offline
 from fintech_core.sitegen.build import Sources, generate
 from fintech_core.sitegen.openapi import METHODS, openapi_spec
-from phases import REGISTRY, latest
+from phases import REGISTRY, composition
 from tests.browser import chromium_path, offline_chromium
 from tests.offline import css_off_machine_refs, loaded_urls, off_machine_refs
 
@@ -49,7 +48,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 shutil.copyfile(FIXTURES / fixture, copy / name)
         return copy
 
-    config = generate(tmp / "out", Sources(folder_of=folder_of, results_dir=tmp / "results"))
+    config = generate(tmp / "out", Sources(REGISTRY, folder_of=folder_of,
+                                               results_dir=tmp / "results"))
     out_html = tmp / "html"
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(out_html)],
@@ -65,7 +65,7 @@ def _html(built: Path, page: str) -> str:
 
 
 def test_every_registered_phase_has_its_article_and_notebook(built: Path) -> None:
-    for phase in REGISTRY:
+    for phase in REGISTRY.phases:
         page = _html(built, f"phases/phase-{phase.number:02d}/index.html")
         own = (phase.folder / "README.md").is_file()
         readme = phase.folder / "README.md" if own else FIXTURES / "README.md"
@@ -85,15 +85,15 @@ def test_every_registered_phase_has_its_article_and_notebook(built: Path) -> Non
 def test_notebooks_are_rendered_not_executed(built: Path) -> None:
     """The fixture cell prints 42 when run; its saved output says otherwise."""
     rendered = "".join(_html(built, f"phases/phase-{p.number:02d}/notebook.html")
-                       for p in REGISTRY
+                       for p in REGISTRY.phases
                        if (built / "html" / f"phases/phase-{p.number:02d}/notebook.html").exists())
-    if not any(not (p.folder / "notebook.ipynb").exists() for p in REGISTRY):
+    if not any(not (p.folder / "notebook.ipynb").exists() for p in REGISTRY.phases):
         pytest.skip("every phase has its own notebook; the fixture is not used")
     assert "fixture-output-42" in rendered
 
 
 def test_drills_page_matches_the_registry(built: Path) -> None:
-    entries = drills.drill_entries()
+    entries = drills.drill_entries(composition().drills)
     samples = {p.stem for p in (REPO / "site/samples/drills").glob("*.json")} - {"about"}
     assert (built / "out/docs/drills.md").read_text() == drills.drills_page(entries, samples)
     page = _html(built, "drills.html")
@@ -106,13 +106,13 @@ def test_drills_page_matches_the_registry(built: Path) -> None:
 
 def test_problem_types_page_lists_every_code(built: Path) -> None:
     page = _html(built, "problems.html")
-    for code, ptype in PROBLEM_TYPES.items():
+    for code, ptype in composition().problems.items():
         assert f'id="{code}"' in page, code
         assert ptype.title.split()[0] in page
 
 
 def test_api_reference_covers_every_operation(built: Path) -> None:
-    spec = openapi_spec(latest())
+    spec = openapi_spec(composition())
     served = json.loads((built / "html/api/openapi.json").read_text())
     assert served == json.loads(json.dumps(spec))
     page = (built / "out/docs/api/index.md").read_text()
@@ -156,7 +156,9 @@ def test_mermaid_is_shipped_with_the_site(built: Path) -> None:
 
 
 def test_labs_and_guides_are_published(built: Path) -> None:
-    from fintech_core.labs.registry import LABS, PLANNED
+    from fintech_core.labs.registry import PLANNED
+
+    LABS = composition().labs
 
     index = _html(built, "labs/index.html")
     for spec in LABS:
@@ -175,7 +177,7 @@ def test_labs_and_guides_are_published(built: Path) -> None:
 def test_phase_notebooks_are_committed_executed() -> None:
     """The site renders notebooks as committed (it has no servers to run them): a cell saved
     without running shows a bare `In [ ]:` there."""
-    for phase in REGISTRY:
+    for phase in REGISTRY.phases:
         notebook = phase.folder / "notebook.ipynb"
         if notebook.is_file():
             code = [c for c in json.loads(notebook.read_text())["cells"]
@@ -206,10 +208,8 @@ def test_benchmarks_page_shows_the_reference_run_without_a_local_one(built: Path
 
 
 def test_every_drill_has_a_recorded_timeline(built: Path) -> None:
-    from fintech_core.drills.registry import REGISTRY as DRILLS
-
     catalogue = _html(built, "drills.html")
-    for drill in DRILLS:
+    for drill in composition().drills:
         sample = json.loads((REPO / f"site/samples/drills/{drill.name}.json").read_text())
         assert sample["name"] == drill.name and sample["ok"]
         assert {s["side"] for s in sample["sides"]} == {"naive", "phase"}  # --against both
@@ -225,8 +225,8 @@ def test_every_drill_has_a_recorded_timeline(built: Path) -> None:
 def test_performance_write_up_and_interview_notebook_are_published(built: Path) -> None:
     write_up = (REPO / "shared/fintech_core/bench/README.md").read_text()
     title = write_up.splitlines()[0].removeprefix("# ")
-    assert html.escape(title.split(":")[0]) in _html(built, "performance.html")
-    assert 'href="performance.html"' in _html(built, "benchmarks.html")
+    assert html.escape(title.split(":")[0]) in _html(built, "more/performance.html")
+    assert 'href="more/performance.html"' in _html(built, "benchmarks.html")
     interview = json.loads((REPO / "notebooks/interview.ipynb").read_text())
     heading = next("".join(c["source"]).splitlines()[0].lstrip("# ")
                    for c in interview["cells"] if c["cell_type"] == "markdown")

@@ -1,7 +1,7 @@
 """A phase-1 unit of work over the in-memory LedgerBook, for unit tests of the ledger use cases.
 
-The ledger ports' fakes are adapters/memory_ledger*.py. The accounts and transfers repositories
-here are minimal stand-ins for phase 0's ports over the same book (main's adapters/memory.py
+The ledger ports' fakes are testing/memory_ledger*.py. The accounts and transfers repositories
+here are minimal stand-ins for phase 0's ports over the same book (main's testing/memory.py
 fakes them in full; this branch predates it). A transaction is a deep copy of the book, published
 on commit and dropped otherwise, so "a refused command changes nothing" is testable.
 """
@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from fintech_core.adapters.memory_ledger import MemoryLedger
-from fintech_core.adapters.memory_ledger_book import LedgerBook
-from fintech_core.adapters.memory_ledger_reads import MemoryLedgerReads
-from fintech_core.domain.accounts import Account
-from fintech_core.domain.transfers import Transfer
+from fintech_core.accounts.domain import Account
+from fintech_core.testing.memory_ledger import MemoryLedger
+from fintech_core.testing.memory_ledger_book import LedgerBook
+from fintech_core.testing.memory_ledger_reads import MemoryLedgerReads
+from fintech_core.transfers.domain import Transfer
 
 
 class Clock:

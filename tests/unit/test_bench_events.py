@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fintech_core.bench.event_facts import WindowFacts, lag_stats, relay_rate, verdict
 from fintech_core.bench.pacing import Schedule
+from fintech_core.events.bench_facts import WindowFacts, lag_stats, relay_rate, verdict
 
 IDS = [f"e{i}" for i in range(10)]
 CLEAN = WindowFacts(event_ids=IDS, processed={"activity": list(IDS), "audit": list(IDS)},

@@ -12,8 +12,10 @@ import pytest
 
 from fintech_core.chaos.checker import check
 from fintech_core.chaos.facts import Facts, KeyRow, TransferRow
-from fintech_core.chaos.hooks import HookResult, _drift_is_zero, ledger_verify
+from fintech_core.chaos.hooks import HookResult
 from fintech_core.chaos.workload import settles
+from fintech_core.ledger.chaos import _drift_is_zero, ledger_verify
+from phases import composition
 
 A, B = "acc-a", "acc-b"
 REQ = {"source": A, "destination": B, "amount": 30}
@@ -134,4 +136,6 @@ def test_ledger_drift_reading() -> None:
     assert _drift_is_zero({"ok": True}) and _drift_is_zero({"drift": {}, "ok": True})
     assert _drift_is_zero({"drift": 3}) is False and _drift_is_zero({"drift": [{"a": 1}]}) is False
     assert _drift_is_zero({"accounts": 3}) is None and _drift_is_zero([1]) is None
-    assert ledger_verify("http://unused", 0).status == "skipped"
+    # Phase 0 keeps no ledger, so it declares no such hook; phase 1 does, and later phases keep it.
+    assert ledger_verify not in composition(0).chaos_hooks
+    assert ledger_verify in composition(1).chaos_hooks and ledger_verify in composition().chaos_hooks

@@ -22,7 +22,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 PYPROJECT = ROOT / "pyproject.toml"
 
 SERVICES = ("postgres", "redpanda", "console", "redis", "api", "relay", "consumers")
-# Phase 2's long-running processes: service -> the `fincore` command it runs.
+# Phase 2's long-running processes: service -> the `fcl` command it runs.
 WORKERS = {"relay": "relay", "consumers": "consume"}
 HEALTHCHECKED = ("postgres", "redis", "redpanda", "api")
 API_DEPENDENCIES = ("postgres", "redis", "redpanda")
@@ -211,7 +211,7 @@ def test_dockerfile_cmd_uses_the_console_script() -> None:
     assert words and words[0] in scripts, (
         f"Dockerfile CMD {words} must start with a [project.scripts] entry {sorted(scripts)}"
     )
-    assert words[:2] == ["fincore", "serve"], f"Dockerfile CMD should be `fincore serve`: {words}"
+    assert words[:2] == ["fcl", "serve"], f"Dockerfile CMD should be `fcl serve`: {words}"
 
 
 @pytest.mark.parametrize("source", ["shared", "phases", "pyproject.toml"])
@@ -240,14 +240,16 @@ def test_dockerfile_fincore_names_are_settings_fields() -> None:
 
 
 @pytest.mark.parametrize(("service", "command"), sorted(WORKERS.items()))
-def test_worker_runs_its_fincore_command(services: dict[str, Any], service: str,
+def test_worker_runs_its_fcl_command(services: dict[str, Any], service: str,
                                          command: str) -> None:
-    from fintech_core.cli.main import app
+    from fintech_core.cli.main import build_cli
+    from phases import REGISTRY
 
+    app = build_cli(REGISTRY)
     words = command_words(services.get(service, {}).get("command", ""))
     known = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
-    assert words == ["fincore", command], f"{service} must run `fincore {command}`, runs {words}"
-    assert command in known, f"`fincore {command}` is not a command of the CLI ({sorted(known)})"
+    assert words == ["fcl", command], f"{service} must run `fcl {command}`, runs {words}"
+    assert command in known, f"`fcl {command}` is not a command of the CLI ({sorted(known)})"
 
 
 @pytest.mark.parametrize("service", sorted(WORKERS))

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from fintech_core.domain.accounts import Account, AccountStatus
+from fintech_core.accounts.domain import Account, AccountStatus
 from fintech_core.domain.currency import exponent, require_currency
 from fintech_core.domain.errors import (
     AccountClosed,
@@ -18,7 +18,7 @@ from fintech_core.domain.errors import (
     UnknownCurrency,
 )
 from fintech_core.domain.ids import uuid7
-from fintech_core.domain.transfers import TransferCommand, TransferKind
+from fintech_core.transfers.domain import TransferCommand, TransferKind
 
 A = UUID("00000000-0000-7000-8000-000000000001")
 B = UUID("00000000-0000-7000-8000-000000000002")

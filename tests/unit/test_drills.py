@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from fintech_core.cli.main import app
+from fintech_core.cli.main import build_cli
 from fintech_core.drills import checks, dbfaults
-from fintech_core.drills.drill import Ctx, DrillSkipped
+from fintech_core.drills.drill import Ctx, Drill, DrillSkipped
 from fintech_core.drills.ledger import LedgerFacts
-from fintech_core.drills.registry import REGISTRY, get, names
+from fintech_core.drills.registry import get, names
 from fintech_core.drills.report import Check, DrillReport, SideReport
 from fintech_core.drills.timeline import Timeline
 from fintech_core.drills.wording import Attempt, describe_error
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
+from phases import REGISTRY, composition
+
+DRILLS = composition().drills
+app = build_cli(REGISTRY)
 
 
 def test_registry_lists_the_eight_drills_in_order_with_their_story() -> None:
-    assert names() == ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
+    assert names(DRILLS) == ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
                        "killed-mid-transfer", "last-funds", "slow-mail", "db-restart"]
-    for d in REGISTRY:
+    assert composition(0).drills == DRILLS  # phase 0 declares them; later phases keep them
+    for d in DRILLS:
         assert all((d.title, d.question, d.fault, d.client, d.invariant, d.lesson)), d.name
     with pytest.raises(KeyError, match="one of"):
-        get("no-such-drill")
+        get(DRILLS, "no-such-drill")
 
 
 def ctx(**start: float) -> Ctx:
@@ -110,3 +116,35 @@ def test_restarting_a_postgres_from_another_lab_directory_is_skipped(tmp_path: P
     (tmp_path / "postgres" / "data" / "postmaster.pid").write_text("1\n/x\n0\n54398\n")
     with pytest.raises(DrillSkipped, match="not this lab's"):
         dbfaults.restart_postgres(lab, Timeline())
+
+
+@pytest.mark.parametrize("drill", DRILLS, ids=lambda d: d.name)
+def test_the_drill_header_shows_its_whole_story_at_80_columns(drill: Drill) -> None:
+    from rich.console import Console
+
+    from fintech_core.drills.render import header
+
+    console = Console(width=80, record=True, color_system=None)
+    console.print(header(DrillReport(drill.name, drill.title, drill.question, drill.fault,
+                                     drill.client, drill.invariant, drill.lesson, 1, [])))
+    seen = " ".join(re.sub(r"[│╭╮╰╯─]", " ", console.export_text()).split())
+    for text in (drill.title, drill.question, drill.fault, drill.client, drill.invariant):
+        assert " ".join(text.split()) in seen, f"{drill.name}: cut at 80 columns: {text!r}"
+
+
+def test_every_route_a_drill_names_is_a_route_of_the_api() -> None:
+    """A prompt that says `POST /transfer` sends the reader to a route that does not exist."""
+    from fintech_core.api.app import build_app
+    from fintech_core.bootstrap import bootstrap
+
+    settings = Settings(phase=REGISTRY.latest(), naive_baseline=True)
+    api = build_app(bootstrap(settings, composition(), uow_factory=object()))  # type: ignore[arg-type]
+    routes = {(m, "^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$")
+              for p, ops in api.openapi()["paths"].items() for m in ops}
+    named = [(d.name, m.group(1), m.group(2).rstrip(".,:;)")) for d in DRILLS
+             for text in (d.title, d.question, d.fault, d.client, d.invariant, d.lesson)
+             for m in re.finditer(r"\b(GET|POST|PUT|PATCH|DELETE) (/\S*)", text)]
+    assert named, "no drill names a route: nothing was checked"
+    for drill, method, path in named:
+        assert any(m == method.lower() and re.match(rx, path) for m, rx in routes), (
+            f"{drill} names {method} {path}, which is not a route")

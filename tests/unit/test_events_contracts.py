@@ -11,11 +11,12 @@ import pytest
 from pydantic import ValidationError
 
 from fintech_core.domain.money import Money
-from fintech_core.domain.transfers import Transfer, TransferKind, TransferStatus
 from fintech_core.events.contracts import CONTRACTS, Envelope, UnknownEvent, parse
 from fintech_core.events.emit import recorded, settled
-from fintech_core.events.outbox import MemoryOutbox, OutboxLedger
+from fintech_core.events.outbox import OutboxLedger
 from fintech_core.ledger.model import Bucket, EntryKind, JournalEntry, Posting
+from fintech_core.testing.memory_outbox import MemoryOutbox
+from fintech_core.transfers.domain import Transfer, TransferKind, TransferStatus
 
 A, B = uuid4(), uuid4()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fintech_core.domain.errors import IdempotencyKeyMalformed, IdempotencyKeyMissing
-from fintech_core.service.idempotency_key import MAX_KEY_LENGTH, fingerprint, parse_key
+from fintech_core.idempotency.key import MAX_KEY_LENGTH, fingerprint, parse_key
 
 UUID_KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 

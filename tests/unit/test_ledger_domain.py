@@ -9,7 +9,6 @@ import pytest
 
 from fintech_core.domain.errors import CurrencyMismatch, InsufficientFunds
 from fintech_core.domain.money import Money
-from fintech_core.domain.transfers import TransferCommand, TransferStatus
 from fintech_core.ledger import entries
 from fintech_core.ledger.errors import (
     HoldExpired,
@@ -22,6 +21,7 @@ from fintech_core.ledger.holds import Hold, can_move
 from fintech_core.ledger.model import Bucket, EntryKind, JournalEntry, LedgerAccount, Posting
 from fintech_core.ledger.policy import BIGINT, simulate
 from fintech_core.ledger.system import SystemRole, system_account
+from fintech_core.transfers.domain import TransferCommand, TransferStatus
 
 A = UUID("00000000-0000-7000-8000-00000000000a")
 B = UUID("00000000-0000-7000-8000-00000000000b")

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fintech_core.domain.errors import DomainError, InsufficientFunds
-from fintech_core.domain.transfers import TransferCommand, TransferStatus
 from fintech_core.ledger import reversals, service
 from fintech_core.ledger.errors import HoldExpired, TransferNotPending
-from fintech_core.ledger.steps import HOLD, HoldRequest
+from fintech_core.ledger.steps import HoldRequest, LedgerWork
 from fintech_core.ledger.sweeper import expire_due
-from fintech_core.service.transfers import TransferOutcome, TransferService
+from fintech_core.transfers.domain import TransferCommand, TransferStatus
+from fintech_core.transfers.service import TransferOutcome, TransferService
 from phases import composition
 from tests.unit.ledger_fakes import FakeUnitOfWorkFactory
 
@@ -45,9 +45,9 @@ class Bank:
 
     async def move(self, src: UUID | None, dst: UUID | None, amount: int,
                    hold: int | None = None) -> TransferOutcome:
-        notes = {HOLD: HoldRequest(hold)} if hold else None
+        parts = [LedgerWork(hold=HoldRequest(hold))] if hold else []
         cmd = TransferCommand(src, dst, amount, "EUR")
-        return await self.tx(lambda u: SERVICE.execute(u, cmd, "t", notes))  # type: ignore[no-any-return]
+        return await self.tx(lambda u: SERVICE.execute(u, cmd, "t", parts))  # type: ignore[no-any-return]
 
     async def balance(self, account: UUID):  # type: ignore[no-untyped-def]
         async with self.uow() as uow:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fintech_core.api.problems import PROBLEM_TYPES
 from fintech_core.domain import errors as domain_errors
 from fintech_core.domain.errors import DomainError
 from fintech_core.ledger import errors as ledger_errors
+from phases import composition
 
 ABSTRACT = {"domain-error", "transition-refused", "idempotency-error", "account-state-conflict"}
 RESERVED = {"type", "title", "status", "code", "detail", "instance"}  # RFC 9457 members
@@ -25,7 +25,7 @@ def concrete_codes() -> set[str]:
 
 
 def test_every_error_code_has_a_problem_type() -> None:
-    assert concrete_codes() - set(PROBLEM_TYPES) == set()
+    assert concrete_codes() - set(composition().problems) == set()
 
 
 @pytest.mark.parametrize("path", [*sorted(LEDGER.glob("*.py")),

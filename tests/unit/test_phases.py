@@ -40,7 +40,7 @@ def test_phase0_has_no_ledger() -> None:
     assert "ledger" not in c.features and not c.background_tasks
     assert not set(c.extensions) & {"ledger", "ledger_reads"}
     assert not LEDGER_ROUTES & set(routes(0))
-    assert routes(0)["GET /transfers/{transfer_id}"].endswith("routes.transfers")
+    assert routes(0)["GET /transfers/{transfer_id}"].endswith("transfers.routes")
     assert [d.name for d in c.migration_dirs()] == ["migrations"]
     assert len(c.migration_dirs()) == 1
 
@@ -54,9 +54,9 @@ def test_phase1_swaps_balance_steps_for_ledger_steps() -> None:
     assert [t.__name__ for t in c.background_tasks] == ["run_sweeper"]
     served = routes(1)
     assert set(served) >= LEDGER_ROUTES
-    assert served["GET /transfers/{transfer_id}"].endswith("routes.ledger_transfers")
-    assert served["POST /accounts"].endswith("routes.ledger_accounts")
-    assert served["POST /transfers"].endswith("routes.transfers")  # phase 0's, unchanged
+    assert served["GET /transfers/{transfer_id}"].endswith("ledger.routes.transfers")
+    assert served["POST /accounts"].endswith("ledger.routes.accounts")
+    assert served["POST /transfers"].endswith("transfers.routes")  # phase 0's, unchanged
     assert len(c.migration_dirs()) == 2
 
 
@@ -67,13 +67,17 @@ def test_phase2_appends_the_outbox_step_and_wraps_the_ledger() -> None:
     assert {"outbox", "relay", "idempotent-consumers", "dlq"} <= c.features
     assert c.extensions["ledger"].__name__ == "sql_outbox_ledger"
     assert "outbox" in c.extensions and "outbox" not in composition(1).extensions
-    assert routes(2) == routes(1)  # events add processes, not routes
+    # Events add processes, and two read-model routes; every earlier route is served unchanged.
+    assert routes(2) == {**routes(1),
+                         "GET /accounts/{account_id}/activity": "fintech_core.events.routes",
+                         "GET /transfers/{transfer_id}/story": "fintech_core.events.routes"}
+    assert "event_reads" in c.extensions
     assert len(c.migration_dirs()) == 3
 
 
 def test_phase1_migration_chains_after_phase0() -> None:
     revisions = {}
-    for phase in REGISTRY:
+    for phase in REGISTRY.phases:
         for path in sorted(phase.migrations.glob("*.py")):
             tree = ast.parse(path.read_text())
             values = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
@@ -99,6 +103,9 @@ def test_the_openapi_documents_each_route_once_and_the_replacement_wins() -> Non
         assert any(p["name"] == "Idempotency-Key" and p["required"] for p in params), path
 
 
+ENTRY = REGISTRY.entrypoints
+
+
 def _phase(n: int, path: str, replaces: frozenset[str] = frozenset()) -> Phase:
     def router() -> APIRouter:
         r = APIRouter()
@@ -109,15 +116,15 @@ def _phase(n: int, path: str, replaces: frozenset[str] = frozenset()) -> Phase:
 
 def test_an_undeclared_route_clash_is_an_error() -> None:
     with pytest.raises(ValueError, match="defined twice"):
-        composed_router(compose([_phase(0, "/x"), _phase(1, "/x")]))
+        composed_router(compose([_phase(0, "/x"), _phase(1, "/x")], ENTRY))
 
 
 def test_a_stale_replacement_is_an_error() -> None:
     with pytest.raises(ValueError, match="no earlier phase defines"):
-        composed_router(compose([_phase(0, "/x"), _phase(1, "/y", frozenset({"GET /z"}))]))
+        composed_router(compose([_phase(0, "/x"), _phase(1, "/y", frozenset({"GET /z"}))], ENTRY))
 
 
 def test_a_declared_replacement_takes_the_place_of_the_original() -> None:
-    router = composed_router(compose([_phase(0, "/x"), _phase(1, "/x", frozenset({"GET /x"}))]))
+    router = composed_router(compose([_phase(0, "/x"), _phase(1, "/x", frozenset({"GET /x"}))], ENTRY))
     assert len(router.routes) == 1
     assert router.routes[0].endpoint() == 1  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fintech_core.service.pipeline import (
+from fintech_core.transfers.pipeline import (
     Append,
     InsertBefore,
     Pipeline,
@@ -15,7 +15,7 @@ from fintech_core.service.pipeline import (
     Step,
     TransferContext,
 )
-from fintech_core.service.transfer_steps import PHASE0_STEPS, phase0_pipeline
+from fintech_core.transfers.steps import PHASE0_STEPS, phase0_pipeline
 from phases import REGISTRY, composition
 
 PHASE0_NAMES = ["lock_accounts", "check_currency", "check_status", "check_funds",
@@ -107,7 +107,7 @@ def test_phase0_pipeline_steps_in_order() -> None:
 
 
 def test_composed_phase0_runs_exactly_the_phase0_steps() -> None:
-    assert REGISTRY[0].number == 0
+    assert REGISTRY.phases[0].number == 0
     assert composition(0).pipeline.names() == PHASE0_NAMES
     assert composition(0).number == 0
 

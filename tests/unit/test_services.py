@@ -12,21 +12,22 @@ from uuid import UUID
 import pytest
 from psycopg.errors import CheckViolation, UniqueViolation
 
-from fintech_core.adapters.memory import MemoryUnitOfWork, MemoryUnitOfWorkFactory
-from fintech_core.domain.accounts import Account
+from fintech_core.accounts.domain import Account
+from fintech_core.accounts.service import change_status, open_account
 from fintech_core.domain.errors import (
     AccountNotFound,
     CurrencyMismatch,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
-from fintech_core.domain.transfers import TransferCommand, TransferKind, TransferStatus
-from fintech_core.service.accounts import change_status, open_account
-from fintech_core.service.idempotent import run_idempotently
-from fintech_core.service.pipeline import Append, Step, TransferContext
-from fintech_core.service.ports import StoredResponse, UnitOfWork
-from fintech_core.service.transfer_steps import phase0_pipeline
-from fintech_core.service.transfers import TransferOutcome, TransferService
+from fintech_core.idempotency.ports import StoredResponse
+from fintech_core.idempotency.runner import run_idempotently
+from fintech_core.service.ports import UnitOfWork
+from fintech_core.testing.memory import MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from fintech_core.transfers.domain import TransferCommand, TransferKind, TransferStatus
+from fintech_core.transfers.pipeline import Append, Step, TransferContext
+from fintech_core.transfers.service import TransferOutcome, TransferService
+from fintech_core.transfers.steps import phase0_pipeline
 
 T = TypeVar("T")
 SERVICE = TransferService(phase0_pipeline())

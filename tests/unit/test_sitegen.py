@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from fintech_core.sitegen import benchmarks, drills, home
 from fintech_core.sitegen.markdown import rewrite_links
 from fintech_core.sitegen.phases import MissingReadme, phase_docs
-from phases import REGISTRY
+from phases import REGISTRY, composition
 
 
 def test_links_to_published_pages_are_kept_and_others_become_paths(tmp_path: Path) -> None:
@@ -37,7 +35,7 @@ def test_links_to_published_pages_are_kept_and_others_become_paths(tmp_path: Pat
 
 
 def test_a_registered_phase_without_readme_is_an_error(tmp_path: Path) -> None:
-    phase = replace(REGISTRY[0], folder=tmp_path)
+    phase = replace(REGISTRY.phases[0], folder=tmp_path)
     with pytest.raises(MissingReadme, match=r"README\.md"):
         phase_docs([phase])
     (tmp_path / "README.md").write_text("# P\n")
@@ -45,40 +43,16 @@ def test_a_registered_phase_without_readme_is_an_error(tmp_path: Path) -> None:
     assert doc.notebook is None
 
 
-@dataclass
-class FakeDrill:
-    name: str
-    title: str
-    description: str
-
-
-def _fake_drills(monkeypatch: pytest.MonkeyPatch, **attrs: object) -> None:
-    module = types.ModuleType("fake_drills")
-    for key, value in attrs.items():
-        setattr(module, key, value)
-    monkeypatch.setitem(sys.modules, "fake_drills", module)
-    monkeypatch.setattr(drills, "DRILLS_MODULE", "fake_drills")
-
-
-def test_drills_page_lists_a_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_drills(monkeypatch, REGISTRY={
-        "lost-response": FakeDrill("lost-response", "The lost 200", "Retry after a timeout."),
-        "race": FakeDrill("race", "Two transfers, one balance", "An overdraft race.")})
-    entries = drills.drill_entries()
-    assert entries is not None and [e.name for e in entries] == ["lost-response", "race"]
+def test_drills_page_lists_the_composed_drills() -> None:
+    drills_ = composition().drills
+    entries = drills.drill_entries(drills_)
+    assert entries is not None and [e.name for e in entries] == [d.name for d in drills_]
     page = drills.drills_page(entries)
-    assert "`lost-response`" in page and "An overdraft race." in page and "2 drills" in page
+    assert "`response-lost`" in page and f"{len(drills_)} drills" in page
 
 
-def test_drills_registry_in_an_unknown_shape_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_drills(monkeypatch, SOMETHING_ELSE=())
-    with pytest.raises(RuntimeError, match="REGISTRY"):
-        drills.drill_entries()
-
-
-def test_drills_page_says_when_drills_do_not_exist(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drills, "DRILLS_MODULE", "fintech_core.no_such_drills_package")
-    assert drills.drill_entries() is None
+def test_drills_page_says_when_a_composition_has_no_drills() -> None:
+    assert drills.drill_entries(()) is None
     assert "issue 5" in drills.drills_page(None)
 
 
@@ -104,7 +78,7 @@ def test_benchmarks_page_reads_the_fincore_bench_format(tmp_path: Path) -> None:
 
 
 def test_home_marks_only_registered_phases_as_built() -> None:
-    docs = phase_docs([replace(REGISTRY[0], folder=Path(__file__).parents[1] / "site" /
+    docs = phase_docs([replace(REGISTRY.phases[0], folder=Path(__file__).parents[1] / "site" /
                                "fixtures")])
     page = home.home_page(docs)
     rows = [line for line in page.splitlines() if line.startswith("| ")]

@@ -1,5 +1,5 @@
 """Lab 1 acceptance tests. Each test's first docstring paragraph is an acceptance criterion; the
-README lists the same lines and `fincore lab check 1` reports them one by one."""
+README lists the same lines and `fcl lab check 1` reports them one by one."""
 
 from __future__ import annotations
 

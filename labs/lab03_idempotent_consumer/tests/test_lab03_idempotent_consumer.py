@@ -1,5 +1,5 @@
 """Lab 3 acceptance tests. Each test's first docstring paragraph is an acceptance criterion; the
-README lists the same lines and `fincore lab check 3` reports them one by one.
+README lists the same lines and `fcl lab check 3` reports them one by one.
 
 Real PostgreSQL, real Kafka-protocol broker: each test makes its own topics (fresh names), so
 tests never see each other's messages.

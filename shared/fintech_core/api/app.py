@@ -13,10 +13,12 @@ from fastapi import FastAPI
 from fintech_core.api import docs, errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
-from fintech_core.api.routes import drill, health, naive
+from fintech_core.api.routes import drill, health
+from fintech_core.api.unhandled import UnhandledErrors
+from fintech_core.naive import routes as naive
 
 if TYPE_CHECKING:
-    from fintech_core.bootstrap import Container
+    from fintech_core.container import Container
 
 log = logging.getLogger("fintech_core.api")
 
@@ -63,10 +65,12 @@ def build_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    app.state.problem_types = composition.problems  # what errors answer with and /problems serves
     errors.install(app)
     openapi.install(app)
     docs.install(app)
     app.add_middleware(RequestSizeLimit)
+    app.add_middleware(UnhandledErrors)  # added last: outermost, so it also covers the size cap
     app.include_router(health.router())
     app.include_router(composed_router(composition))
     if container.settings.naive_baseline:

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 
-from fintech_core.service.idempotency_key import HEADER_PATTERN
+from fintech_core.idempotency.key import HEADER_PATTERN
 
 if TYPE_CHECKING:
-    from fintech_core.bootstrap import Container
+    from fintech_core.container import Container
 
 
 async def get_container(request: Request) -> Container:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -13,13 +14,14 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from fintech_core.api.problems import PROBLEM_TYPES, problem_response
+from fintech_core.api.problems import CORE_PROBLEMS, ProblemType, problem_response
+from fintech_core.api.unhandled import internal_error
 from fintech_core.domain.errors import (
     DomainError,
     IdempotencyKeyMalformed,
     IdempotencyKeyMissing,
 )
-from fintech_core.service.idempotency_key import KEY_RULE
+from fintech_core.idempotency.key import KEY_RULE
 
 log = logging.getLogger("fintech_core.api")
 
@@ -32,10 +34,17 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
              "type": e.get("type", "")} for e in errors]
 
 
+def problem_types(request: Request) -> Mapping[str, ProblemType]:
+    """The composed catalog (core + every phase's problems), set by build_app."""
+    return getattr(request.app.state, "problem_types", CORE_PROBLEMS)
+
+
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    code = exc.code if exc.code in PROBLEM_TYPES else "internal-error"
-    return problem_response(code, exc.detail, request.url.path, **exc.extra)
+    types = problem_types(request)
+    if exc.code not in types:  # a code nobody registered is a bug, not a refusal
+        return internal_error(request.method, request.url.path)
+    return problem_response(exc.code, exc.detail, request.url.path, types=types, **exc.extra)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -89,15 +98,10 @@ async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
                             request.url.path, headers={"Retry-After": "1"})
 
 
-async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response("internal-error", None, request.url.path)
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(psycopg.OperationalError, on_database_down)
     app.add_exception_handler(PoolTimeout, on_database_down)
-    app.add_exception_handler(Exception, on_unexpected)
+    # Any other exception: unhandled.UnhandledErrors, a middleware (see there why not here).

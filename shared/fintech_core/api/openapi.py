@@ -4,7 +4,8 @@ FastAPI documents every request-validation failure as a 422 `application/json`
 `HTTPValidationError`; this API answers it as `application/problem+json` (errors.py). A client
 generated from the document, or a fuzzer checking it, would be misled, so the schema is patched
 once, when it is first built: each such 422 points at `Problem` instead. And every operation
-that takes a body documents the 413 of the body-size cap (limits.py), which sits before routing.
+that takes a body documents the 413 of the body-size cap (limits.py), which sits before routing,
+and the 415 of a body that is not JSON (json_body.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _PROBLEM_422 = {"description": "Validation error: problem details (RFC 9457) with `errors`",
                 "content": _PROBLEM}
 _PROBLEM_413 = {"description": "Request body over the 64 KiB cap", "content": _PROBLEM}
+_PROBLEM_415 = {"description": "The body is not sent as JSON (Content-Type)", "content": _PROBLEM}
 
 
 def _patched(schema: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +36,7 @@ def _patched(schema: dict[str, Any]) -> dict[str, Any]:
                 responses["422"] = _PROBLEM_422
             if "requestBody" in operation:
                 responses.setdefault("413", _PROBLEM_413)
+                responses.setdefault("415", _PROBLEM_415)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     return schema

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi.responses import JSONResponse
 
-from fintech_core.api.problems import PROBLEM_JSON, problem_body
+from fintech_core.api.problems import PROBLEM_JSON, ProblemType, problem_body
 from fintech_core.api.schemas import TransferOut
-from fintech_core.service.ports import StoredResponse
-from fintech_core.service.transfers import TransferOutcome
+from fintech_core.idempotency.ports import StoredResponse
+from fintech_core.transfers.service import TransferOutcome
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
-def transfer_response(outcome: TransferOutcome) -> StoredResponse:
+def transfer_response(outcome: TransferOutcome,
+                      types: Mapping[str, ProblemType]) -> StoredResponse:
     t = outcome.transfer
     if outcome.rejection is None:
         return StoredResponse(201, TransferOut.of(t).model_dump(mode="json"),
@@ -21,14 +24,19 @@ def transfer_response(outcome: TransferOutcome) -> StoredResponse:
     # response and retries learns the same outcome and can GET the transfer.
     extra = {k: v for k, v in outcome.rejection.extra.items() if k != "transfer_id"}
     body = problem_body(outcome.rejection.code, outcome.rejection.detail,
-                        transfer_id=str(t.id), **extra)
+                        types=types, transfer_id=str(t.id), **extra)
     return StoredResponse(body["status"], body, {"Location": f"/transfers/{t.id}"})
 
 
-def to_http(response: StoredResponse, replayed: bool) -> JSONResponse:
+def to_http(response: StoredResponse, replayed: bool, instance: str) -> JSONResponse:
+    """`instance` (the request path) is added on the way out, not stored: a recorded refusal is
+    built where no request is in sight, and responses stored before it existed gain it too."""
     headers = dict(response.headers)
     if replayed:
         headers[REPLAY_HEADER] = "true"
-    media = PROBLEM_JSON if response.status >= 400 else "application/json"
-    return JSONResponse(response.body, status_code=response.status, headers=headers,
-                        media_type=media)
+    body = response.body
+    problem = response.status >= 400
+    if problem and "instance" not in body:
+        body = {**body, "instance": instance}
+    return JSONResponse(body, status_code=response.status, headers=headers,
+                        media_type=PROBLEM_JSON if problem else "application/json")

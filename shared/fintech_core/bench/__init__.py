@@ -1,1 +1,1 @@
-"""`fincore bench`: transfers/s and latency against pgbench on the same PostgreSQL, same run."""
+"""`fcl bench`: transfers/s and latency against pgbench on the same PostgreSQL, same run."""

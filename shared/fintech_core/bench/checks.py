@@ -31,7 +31,7 @@ def ledger_state(database_url: str, accounts: list[str]) -> LedgerState:
 
 
 def ledger_report(api_url: str) -> dict[str, object] | None:
-    """The ledger's own verify (phase >= 1), or None when the composed phase has no ledger."""
+    """The ledger's own verify, or None when the composed phases keep no ledger."""
     spec = httpx.get(f"{api_url}/openapi.json", timeout=10).json()
     if "/ledger/verify" not in spec.get("paths", {}):
         return None

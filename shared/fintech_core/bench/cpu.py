@@ -3,20 +3,18 @@
 On a 2-core laptop throughput is capped by CPU, and CPU seconds per request are far steadier than
 requests per second when other programs compete for the cores. Usage:
 
-    python -m fintech_core.bench.cpu --phase 1 --clients 4 --seconds 6 [--pipeline]
+    fcl bench-cpu --phase 1 --clients 4 --seconds 6 [--pipeline]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from typing import Any
 
 import psutil
 
 from fintech_core.bench.runner import loadgen, seed
+from fintech_core.phase import Composition
 from fintech_core.settings import Settings
-from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
 
@@ -40,13 +38,13 @@ def postgres_processes(lab: Lab) -> list[psutil.Process]:
     return [master, *master.children()]
 
 
-def measure(phase: int, clients: int, seconds: float, workload: str = "uniform",
+def measure(composition: Composition, clients: int, seconds: float, workload: str = "uniform",
             pipeline: bool = False, settings: Settings | None = None) -> dict[str, Any]:
+    phase = composition.number
     lab = Lab((settings or Settings()).model_copy(update={"database_prefix": "fincore_cpu"}))
     lab.start_servers()
-    lab.prepare_database(phase)
-    api = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
-                    lab.env(phase=phase, db_pipeline=pipeline))
+    lab.prepare_database(composition)
+    api = lab.api(composition, port=free_port(), host="127.0.0.1", db_pipeline=pipeline)
     api.start()
     try:
         accounts = seed(api.url(), 50)
@@ -63,18 +61,3 @@ def measure(phase: int, clients: int, seconds: float, workload: str = "uniform",
             "per_second": result["per_second"],
             "api_cpu_ms_per_request": round(1000 * (after[0] - before[0]) / n, 3),
             "postgres_cpu_ms_per_request": round(1000 * (after[1] - before[1]) / n, 3)}
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description="CPU ms per request in the API and in PostgreSQL")
-    p.add_argument("--phase", type=int, default=1)
-    p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--seconds", type=float, default=6)
-    p.add_argument("--workload", default="uniform", choices=["uniform", "hot", "mixed"])
-    p.add_argument("--pipeline", action="store_true", help="psycopg pipeline mode in the API")
-    a = p.parse_args()
-    print(json.dumps(measure(a.phase, a.clients, a.seconds, a.workload, a.pipeline), indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -13,7 +13,7 @@ from fintech_core.bench.runner import BenchRun
 
 
 def table(run: BenchRun) -> Table:
-    t = Table(title=f"fincore bench: profile {run.profile}, phase {run.phase}, "
+    t = Table(title=f"fcl bench: profile {run.profile}, phase {run.phase}, "
                     f"{run.api_workers} API workers (client ceiling {run.client_ceiling_rps} req/s)")
     for col in ("workload", "clients", "req/s", "pgbench tps", "ratio", "p50 ms", "p99 ms",
                 "errors", "checks"):
@@ -56,13 +56,20 @@ def events_table(run: BenchRun) -> Table | None:
     return t
 
 
+def as_json(run: BenchRun) -> dict[str, Any]:
+    """bench.json: the run, with each bench part's figures at the top level under its name
+    ("events" for phase 2's), where the site and earlier results expect them."""
+    data = asdict(run)
+    return {**{k: v for k, v in data.items() if k != "parts"}, **data["parts"]}
+
+
 def write(run: BenchRun, out_dir: Path) -> Path:
     """Writes results/<stamp>/ (bench.json + plots) and refreshes results/latest/."""
     stamp = run.started_at.replace(":", "").replace("-", "")[:15]
     targets = [out_dir / stamp, out_dir / "latest"]
     for target in targets:
         target.mkdir(parents=True, exist_ok=True)
-        (target / "bench.json").write_text(json.dumps(asdict(run), indent=2))
+        (target / "bench.json").write_text(json.dumps(as_json(run), indent=2))
         plot(run, target)
         if run.events is not None:
             plot_events(run.events, target)

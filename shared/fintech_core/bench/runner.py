@@ -1,6 +1,7 @@
 """Run a profile: seed, then for each workload and client count, the API and pgbench back to back
 on the same PostgreSQL, with a correctness check after every API run. From phase 2 on, the relay
-and consumers run throughout, and the events part (`bench/events.py`) follows."""
+and consumers run throughout, and the events part follows: each phase may declare bench parts
+(`Phase.bench_parts`, e.g. events/bench.py) that run beside the API runs and add their figures."""
 
 from __future__ import annotations
 
@@ -16,12 +17,11 @@ from typing import Any
 import httpx
 
 from fintech_core.bench import checks, pgbench
-from fintech_core.bench.events import EventsBench
 from fintech_core.bench.profiles import YARDSTICK, Profile
 from fintech_core.db.admin import drop_database, ensure_database
 from fintech_core.db.urls import with_database
+from fintech_core.phase import Composition
 from fintech_core.settings import Settings
-from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
 
@@ -37,11 +37,16 @@ class BenchRun:
     started_at: str
     client_ceiling_rps: float = 0.0
     rows: list[dict[str, Any]] = field(default_factory=list)
-    events: dict[str, Any] | None = None  # phase >= 2: relay throughput, lag at half load
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # bench part -> its figures
+
+    @property
+    def events(self) -> dict[str, Any] | None:
+        """Phase 2's part: relay throughput, lag at half load (None before phase 2)."""
+        return self.parts.get("events")
 
     def ok(self) -> bool:
-        return all(r["checks"]["ok"] for r in self.rows) and (
-            self.events is None or bool(self.events["checks"]["ok"]))
+        return all(r["checks"]["ok"] for r in self.rows) and all(
+            bool(p["checks"]["ok"]) for p in self.parts.values())
 
 
 def loadgen(url: str, workload: str, clients: int, seconds: float, accounts: list[str],
@@ -68,46 +73,48 @@ def seed(api_url: str, n: int) -> list[str]:
     return accounts
 
 
-def run_profile(profile: Profile, phase: int, settings: Settings | None = None, api_workers: int = 2,
-                progress: Progress = print) -> BenchRun:
+def run_profile(profile: Profile, composition: Composition, settings: Settings | None = None,
+                api_workers: int = 2, progress: Progress = print) -> BenchRun:
     lab = Lab((settings or Settings()).model_copy(update={"database_prefix": "fincore_bench"}))
     # Servers already running (make up, a test session) are reused and left running; the ones
     # this run starts are stopped at the end, so a benchmark never leaves servers behind.
     started = [c for c in lab.embedded() if not c.health().ok]
     lab.start_servers(progress)
     try:
-        return _run(lab, profile, phase, api_workers, progress)
+        return _run(lab, profile, composition, api_workers, progress)
     finally:
         for component in reversed(started):
             component.stop()
 
 
-def _run(lab: Lab, profile: Profile, phase: int, api_workers: int, progress: Progress) -> BenchRun:
+def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
+         progress: Progress) -> BenchRun:
+    phase = composition.number
     server = lab.database_url()
     drop_database(server, lab.settings.model_copy(update={"phase": phase}).database_name())
-    db_url = lab.prepare_database(phase, progress)
+    db_url = lab.prepare_database(composition, progress)
     pgbench_url = with_database(server, "fincore_bench_pgbench")
     drop_database(server, "fincore_bench_pgbench")
     ensure_database(server, "fincore_bench_pgbench")
     progress(f"pgbench -i -s {profile.pgbench_scale}")
     pgbench.initialise(pgbench_url, profile.pgbench_scale)
-    api = ApiServer(lab.settings.lab_dir, "127.0.0.1", free_port(),
-                    lab.env(phase=phase, db_pool_max=max(profile.clients) // api_workers + 2),
-                    workers=api_workers)
-    events = EventsBench(lab, phase, db_url, tag=f"bench{api.port}",
-                         drain_timeout=max(60.0, 20 * profile.seconds),
-                         **({"relay_batch_size": profile.relay_batch} if profile.relay_batch else {})
-                         ) if phase >= 2 else None
+    api = lab.api(composition, port=free_port(), host="127.0.0.1",
+                  db_pool_max=max(profile.clients) // api_workers + 2)
+    api.workers = api_workers
+    flags = {"relay_batch_size": profile.relay_batch} if profile.relay_batch else {}
+    parts = [make(lab, composition, db_url, tag=f"bench{api.port}",
+                  drain_timeout=max(60.0, 20 * profile.seconds), **flags)
+             for make in composition.bench_parts]
     api.start()
     run = BenchRun(profile.name, phase, api_workers, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     try:
-        if events:
-            progress("starting the relay and the consumers")
-            events.start()
+        for part in parts:
+            progress(f"starting the {part.name} part's processes")
+            part.start()
         progress(f"seeding {profile.accounts} accounts")
         accounts = seed(api.url(), profile.accounts)
-        if events:
-            events.drain()  # the deposits' events: consumed before anything is measured
+        for part in parts:
+            part.drain()  # e.g. the deposits' events: consumed before anything is measured
         ceiling = loadgen(api.url(), "health", 16, min(3.0, profile.seconds), accounts)
         run.client_ceiling_rps = ceiling["per_second"]
         progress(f"load generator ceiling (GET /health, 16 clients): {ceiling['per_second']} req/s")
@@ -119,19 +126,21 @@ def _run(lab: Lab, profile: Profile, phase: int, api_workers: int, progress: Pro
                 after = checks.ledger_state(db_url, accounts)
                 verdict = checks.verify(before, after, result["statuses"].get("201", 0),
                                        checks.ledger_report(api.url()))
-                if events and not events.drain()[0]:
-                    progress("events: backlog not drained in time; pgbench shares the cores with it")
+                for part in parts:
+                    if not part.drain()[0]:
+                        progress(f"{part.name}: backlog not drained in time; pgbench shares "
+                                 "the cores with it")
                 yardstick = YARDSTICK[workload]
                 tps = pgbench.run(pgbench_url, clients, profile.seconds, yardstick)
                 run.rows.append({"workload": workload, "clients": clients, "api": result,
                                  "pgbench": {"script": yardstick, "tps": tps},
                                  "ratio": round(result["per_second"] / tps, 3) if tps else None,
                                  "checks": verdict})
-        if events:
-            run.events = events.measure(api.url(), accounts, run.rows, profile.seconds,
-                                        profile.relay_backlog, loadgen, progress)
+        for part in parts:
+            run.parts[part.name] = part.measure(api.url(), accounts, run.rows, profile.seconds,
+                                                profile.relay_backlog, loadgen, progress)
     finally:
-        if events:
-            events.stop()
+        for part in parts:
+            part.stop()
         api.stop()
     return run

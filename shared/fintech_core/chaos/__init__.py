@@ -13,5 +13,5 @@ reports every broken invariant. Modules, in the order a run uses them:
 - faults   the injectors, one per kind, and the registry that names them;
 - hooks    phase-specific checks that exist only when their code does (ledger verify, proxy);
 - facts    what the database says after the run; checker: the invariants; report: the output;
-- runner   one run end to end; cli: the `fincore chaos` command.
+- runner   one run end to end; cli: the `fcl chaos` command.
 """

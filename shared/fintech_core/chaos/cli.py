@@ -1,4 +1,4 @@
-"""`fincore chaos`: the bank workload under faults, on the embedded stack (issue #7)."""
+"""`fcl chaos`: the bank workload under faults, on the embedded stack (issue #7)."""
 
 from __future__ import annotations
 
@@ -33,19 +33,21 @@ def chaos(
     from fintech_core.chaos.env import CHAOS_DATABASE_PREFIX, ChaosEnv
     from fintech_core.chaos.report import render
     from fintech_core.chaos.runner import run
-    from fintech_core.cli.main import _settings
+    from fintech_core.cli.context import composition, settings_for
     from fintech_core.stack.session import LabSession
 
     console = Console()
     names = ALL_FAULTS if faults == "all" else "" if faults == "none" else faults
-    settings = _settings(phase).model_copy(update={"database_prefix": CHAOS_DATABASE_PREFIX})
+    settings = settings_for(phase).model_copy(update={"database_prefix": CHAOS_DATABASE_PREFIX})
     config = ChaosConfig(phase=settings.phase, target=target, transfers=transfers, workers=workers,
                          accounts=accounts, faults=tuple(n for n in names.split(",") if n),
                          fault_every=fault_every, seed=seed)
     console.log(f"starting the lab (phase {settings.phase})")
     try:
-        with LabSession(settings.phase, settings=settings) as s:
-            env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase)
+        composed = composition(settings)
+        with LabSession(composed, settings=settings) as s:
+            env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase,
+                           composed.chaos_hooks)
             console.log(f"API {s.url}, database {s.database_url}, faults {config.faults or 'none'}")
             began = time.monotonic()
             with console.status(f"{transfers} transfers, {workers} workers, under fire..."):

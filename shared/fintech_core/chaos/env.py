@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fintech_core.chaos.hooks import ChaosHook
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.postgres import EmbeddedPostgres
 from fintech_core.stack.processes import port_open, wait_until
@@ -19,6 +20,7 @@ class ChaosEnv:
     database_url: str  # the phase database the API uses
     postgres: EmbeddedPostgres | None  # None when the server is external: no restart fault
     phase: int
+    hooks: tuple[ChaosHook, ...] = ()  # the invariant hooks the composed phases declare
 
     @property
     def api_url(self) -> str:

@@ -1,8 +1,8 @@
-"""Phase-specific checks and faults that exist only when their code does. Never faked.
+"""Checks the phases add to a chaos run, and faults that exist only when their code does.
 
-- Ledger verify (phase >= 1): used when the running API's /openapi.json has GET /ledger/verify.
-  Contract assumed: 200 with a JSON object whose `drift` is 0 or empty (or, failing that, whose
-  `ok` is true). Any other answer is reported as a violation, not ignored.
+- Invariant hooks: a phase declares `chaos_hooks` (phase 1: the ledger's own verify, in
+  ledger/chaos.py); each runs after the workload against the run's ChaosEnv and answers ok,
+  violation or skipped. Never faked.
 - Network faults: used when `fintech_core.drills.proxy` is importable and offers `FaultProxy`
   (upstream host/port, `start()`, `url`, `arm(mode, times=...)`, `stop()`, module `MODES`).
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    from fintech_core.chaos.env import ChaosEnv
 
 PROXY_MODULE = "fintech_core.drills.proxy"
-VERIFY_PATH = "/ledger/verify"
 
 
 @dataclass(frozen=True)
@@ -28,28 +29,7 @@ class HookResult:
     detail: str
 
 
-def _drift_is_zero(body: Any) -> bool | None:
-    if not isinstance(body, dict):
-        return None
-    if "drift" in body:
-        drift = body["drift"]
-        return not drift if isinstance(drift, list | dict) else drift == 0
-    return bool(body["ok"]) if "ok" in body else None
-
-
-def ledger_verify(api_url: str, phase: int) -> HookResult:
-    if phase < 1:
-        return HookResult("ledger-verify", "skipped", "phase 0 keeps no ledger")
-    paths = httpx.get(f"{api_url}/openapi.json", timeout=10).json().get("paths", {})
-    if VERIFY_PATH not in paths:
-        return HookResult("ledger-verify", "skipped", f"the API has no GET {VERIFY_PATH}")
-    r = httpx.get(f"{api_url}{VERIFY_PATH}", timeout=60)
-    body = r.json() if r.headers.get("content-type", "").endswith("json") else r.text
-    zero = _drift_is_zero(body) if r.status_code == 200 else False
-    if zero:
-        return HookResult("ledger-verify", "ok", "zero drift")
-    why = "drift" if zero is False else "unrecognised answer"
-    return HookResult("ledger-verify", "violation", f"{why}: {r.status_code} {str(body)[:300]}")
+ChaosHook = Callable[["ChaosEnv"], HookResult]
 
 
 class NetworkFaults:

@@ -17,7 +17,7 @@ from fintech_core.chaos.config import ChaosConfig
 from fintech_core.chaos.env import ChaosEnv
 from fintech_core.chaos.facts import read_facts
 from fintech_core.chaos.faults import PLANNED, Fault, registry
-from fintech_core.chaos.hooks import HookResult, NetworkFaults, ledger_verify
+from fintech_core.chaos.hooks import HookResult, NetworkFaults
 from fintech_core.chaos.report import figures, results, save
 from fintech_core.chaos.targets import make_target
 from fintech_core.chaos.workload import Workload
@@ -72,7 +72,7 @@ def judge(env: ChaosEnv, config: ChaosConfig, log_path: Path, accounts: list[str
     env.ensure_api()
     hooks: list[HookResult] = []
     if config.target == "bank":
-        hooks.append(ledger_verify(env.api_url, env.phase))
+        hooks += [hook(env) for hook in env.hooks]
     records = list(oplog.read(log_path))
     facts = read_facts(env.database_url, config.target, accounts, principal)
     violations = check(records, facts, hooks, keyed=config.target == "bank")

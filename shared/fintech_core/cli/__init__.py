@@ -1,1 +1,1 @@
-"""The `fincore` command line."""
+"""The `fcl` command line."""

@@ -1,4 +1,4 @@
-"""`fincore bench`: the benchmark against pgbench, as a CLI command."""
+"""`fcl bench`: the benchmark against pgbench, as a CLI command."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ def bench(
     from fintech_core.bench import report
     from fintech_core.bench.profiles import PROFILES
     from fintech_core.bench.runner import run_profile
-    from phases import latest
+    from fintech_core.cli.context import registry
 
     if profile not in PROFILES:
         raise typer.BadParameter(f"choose one of {sorted(PROFILES)}")
-    chosen = latest() if phase is None else phase
+    chosen = registry().composition(registry().latest() if phase is None else phase)
     with console.status("benchmarking...") as status:
         def progress(msg: str) -> None:
             status.update(msg)
@@ -42,3 +42,22 @@ def bench(
     if not run.ok():
         console.print("[red]a correctness check failed[/]")
         raise typer.Exit(1)
+
+
+def bench_cpu(
+    phase: Annotated[int | None, typer.Option("--phase", "-p", help="Phase (default latest)")] = None,
+    clients: Annotated[int, typer.Option(help="concurrent clients")] = 4,
+    seconds: Annotated[float, typer.Option(help="how long to load the API")] = 6,
+    workload: Annotated[str, typer.Option(help="uniform, hot or mixed")] = "uniform",
+    pipeline: Annotated[bool, typer.Option(help="psycopg pipeline mode in the API")] = False,
+) -> None:
+    """CPU ms per request in the API and in PostgreSQL, under a closed-loop load."""
+    import json
+
+    from fintech_core.bench.cpu import measure
+    from fintech_core.cli.context import composition, settings_for
+
+    if workload not in ("uniform", "hot", "mixed"):
+        raise typer.BadParameter("choose uniform, hot or mixed")
+    composed = composition(settings_for(phase))
+    print(json.dumps(measure(composed, clients, seconds, workload, pipeline), indent=2))

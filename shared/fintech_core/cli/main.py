@@ -1,14 +1,14 @@
-"""`fincore`: one obvious way to run each thing.
+"""`fcl`: one obvious way to run each thing.
 
-    fincore up        start PostgreSQL, Redis, the broker and the API; Ctrl-C stops them all
-    fincore down      stop everything the lab started (also after a crash)
-    fincore status    real health checks of every component
-    fincore serve     run the API in this process (compose, Docker, debugging)
-    fincore chaos     the bank workload under faults, then every invariant checked
-    fincore ledger verify   recompute every balance from postings (phase 1+)
-    fincore drill     replay one failure against the naive baseline and a phase, side by side
-    fincore relay / consume   phase 2's outbox relay and consumers (`up` starts them)
-    fincore events status|verify|replay|dlq   phase 2's events, seen from PostgreSQL
+    fcl up        start PostgreSQL, Redis, the broker and the API; Ctrl-C stops them all
+    fcl down      stop everything the lab started (also after a crash)
+    fcl status    real health checks of every component
+    fcl serve     run the API in this process (compose, Docker, debugging)
+    fcl chaos     the bank workload under faults, then every invariant checked
+    fcl ledger verify   recompute every balance from postings (phase 1+)
+    fcl drill     replay one failure against the naive baseline and a phase, side by side
+    fcl relay / consume   phase 2's outbox relay and consumers (`up` starts them)
+    fcl events status|verify|replay|dlq   phase 2's events, seen from PostgreSQL
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.table import Table
 
 from fintech_core.chaos.cli import chaos as chaos_command
-from fintech_core.cli import drill
-from fintech_core.cli import events as events_cli
-from fintech_core.cli import ledger as ledger_cli
-from fintech_core.cli.bench import bench
+from fintech_core.cli import context, drill
+from fintech_core.cli.bench import bench, bench_cpu
+from fintech_core.cli.context import composition, settings_for
 from fintech_core.labs.cli import app as lab_app
+from fintech_core.phase import Registry
 from fintech_core.settings import Settings
 from fintech_core.stack.component import Health
 from fintech_core.stack.lab import Lab
@@ -35,30 +35,18 @@ from fintech_core.stack.processes import PidFile
 
 app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and its drills.",
                   no_args_is_help=True, add_completion=False)
-app.add_typer(ledger_cli.app, name="ledger")
 console = Console()
 
-# Sub-commands that live in their own modules, registered explicitly here.
+# The core's own sub-commands, registered explicitly here; each phase's (ledger, events, relay,
+# consume, ...) are added by build_cli from what the phase declares.
 app.command()(bench)
+app.command("bench-cpu")(bench_cpu)
 app.add_typer(lab_app, name="lab")  # workshop labs: list, start, check, generate
 app.add_typer(drill.app, name="drill")  # failure drills: list, run NAME
-app.add_typer(events_cli.app, name="events")  # phase 2: status, verify, replay, dlq
-app.command()(events_cli.relay)  # phase 2: outbox -> broker (started by `up`)
-app.command()(events_cli.consume)  # phase 2: the consumers (started by `up`)
 
 PhaseOpt = Annotated[int | None, typer.Option(
     "--phase", "-p", help="Phase to run (default: FINCORE_PHASE if set, else the latest built).")]
-
-
-def _settings(phase: int | None) -> Settings:
-    import os
-
-    from phases import latest
-
-    settings = Settings()
-    if phase is None:
-        phase = settings.phase if "FINCORE_PHASE" in os.environ else latest()
-    return settings.model_copy(update={"phase": phase})
+_settings = settings_for
 
 
 def _health_table(rows: list[Health], title: str = "Fintech Core Lab") -> Table:
@@ -71,7 +59,12 @@ def _health_table(rows: list[Health], title: str = "Fintech Core Lab") -> Table:
 
 
 def _supervisor_pid(lab: Lab) -> PidFile:
-    return PidFile(lab.settings.lab_dir / "run" / "supervisor.pid", marker="fincore")
+    # `up` runs as the `fcl` console script (make up, ./fcl up) or as `python -m` of the
+    # registry's CLI module (tests); the marker is the command, so `down` never signals a
+    # process that merely reused the pid.
+    module = context.registry().composition(context.registry().latest()).entrypoints.cli_module
+    return PidFile(lab.settings.lab_dir / "run" / "supervisor.pid",
+                   marker=("fcl up", f"{module} up"))
 
 
 @app.command()
@@ -84,19 +77,20 @@ def up(phase: PhaseOpt = None,
     lab = Lab(settings)
     pidfile = _supervisor_pid(lab)
     if not detach and pidfile.read() is not None:
-        console.print("[yellow]`fincore up` is already running; `fincore down` stops it.[/]")
+        console.print("[yellow]`fcl up` is already running; `./fcl down` stops it.[/]")
         raise typer.Exit(1)
     with console.status("starting the lab...") as status:
         def progress(msg: str) -> None:
             status.update(msg)
             console.log(msg)
 
+        composed = composition(settings)
         lab.start_servers(progress)
-        lab.prepare_database(settings.phase, progress)
-        api = lab.api(settings.phase, naive_baseline=naive, drill_mode=drill)
+        lab.prepare_database(composed, progress)
+        api = lab.api(composed, naive_baseline=naive, drill_mode=drill)
         progress(f"starting the API (phase {settings.phase})")
         api.start()
-        workers = lab.workers(settings.phase)
+        workers = lab.workers(composed)
         for worker in workers:
             progress(f"starting {worker.name}")
             worker.start()
@@ -149,8 +143,9 @@ def status(phase: PhaseOpt = None) -> None:
     """Health of every component (real checks, not pid files)."""
     settings = _settings(phase)
     lab = Lab(settings)
-    rows = [*lab.status(), lab.api(settings.phase).health(),
-            *(w.health() for w in lab.workers(settings.phase))]
+    composed = composition(settings)
+    rows = [*lab.status(), lab.api(composed).health(),
+            *(w.health() for w in lab.workers(composed))]
     console.print(_health_table(rows))
     if not all(h.ok for h in rows):
         raise typer.Exit(1)
@@ -160,7 +155,7 @@ def status(phase: PhaseOpt = None) -> None:
 def migrate(phase: PhaseOpt = None) -> None:
     """Create the phase database if needed and apply its migrations."""
     settings = _settings(phase)
-    url = Lab(settings).prepare_database(settings.phase, console.log)
+    url = Lab(settings).prepare_database(composition(settings), console.log)
     console.print(f"migrated {url}")
 
 
@@ -176,9 +171,10 @@ def serve(phase: PhaseOpt = None,
 
     settings = _settings(phase)
     lab = Lab(settings)
-    lab.prepare_database(settings.phase, console.log)
+    composed = composition(settings)
+    lab.prepare_database(composed, console.log)
     os.environ.update(lab.env(phase=settings.phase))
-    uvicorn.run("fintech_core.bootstrap:create_app", factory=True, host=host, port=port,
+    uvicorn.run(composed.entrypoints.app_factory, factory=True, host=host, port=port,
                 workers=workers, access_log=False)
 
 
@@ -189,7 +185,8 @@ def reap_keys(phase: PhaseOpt = None) -> None:
 
     settings = _settings(phase)
     lab = Lab(settings)
-    container = bootstrap(settings.model_copy(update={"database_url": lab.database_url()}))
+    container = bootstrap(settings.model_copy(update={"database_url": lab.database_url()}),
+                          composition(settings))
 
     async def run() -> int:
         await container.open()
@@ -214,14 +211,26 @@ def env(phase: PhaseOpt = None) -> None:
 app.command("chaos")(chaos_command)
 
 
-def main() -> None:
+def build_cli(registry: Registry) -> typer.Typer:
+    """The CLI for a registry: the core's commands plus every command and group the built
+    phases declare (a command of a later phase refuses an earlier phase by itself)."""
+    context.install(registry)
+    cli = typer.Typer(help=app.info.help, no_args_is_help=True, add_completion=False)
+    cli.registered_commands = list(app.registered_commands)
+    cli.registered_groups = list(app.registered_groups)
+    for entry in registry.composition(registry.latest()).cli:
+        if isinstance(entry.target, typer.Typer):
+            cli.add_typer(entry.target, name=entry.name)
+        else:
+            cli.command(entry.name)(entry.target)
+    return cli
+
+
+def run(registry: Registry) -> None:
     """Entry point: a startup failure is one red line with what to do, not a traceback."""
+    cli = build_cli(registry)
     try:
-        app()
+        cli()
     except RuntimeError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise SystemExit(1) from None
-
-
-if __name__ == "__main__":
-    main()

@@ -11,10 +11,15 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from fintech_core.adapters.sql_accounts import SqlAccounts, SqlTransfers
-from fintech_core.adapters.sql_idempotency import SqlIdempotencyStore
+from fintech_core.accounts.ports import AccountRepository
+from fintech_core.accounts.sql import SqlAccounts
+from fintech_core.db.errors import is_benign_race
 from fintech_core.db.write_behind import WriteBehindConnection
-from fintech_core.service.ports import AccountRepository, IdempotencyStore, TransferRepository
+from fintech_core.idempotency.ports import IdempotencyStore
+from fintech_core.idempotency.sql import SqlIdempotencyStore
+from fintech_core.service.retry import RetryTransaction
+from fintech_core.transfers.ports import TransferRepository
+from fintech_core.transfers.sql import SqlTransfers
 
 ExtensionFactory = Callable[[WriteBehindConnection], Any]
 
@@ -41,7 +46,7 @@ class SqlUnitOfWork:
         # not waited for; it travels with the next statement that needs an answer, or with
         # COMMIT. Errors then surface at that sync point instead of at the statement, which is
         # why no code path relies on catching a database error where it was caused (see
-        # service/retry.py for the one race that is retried wherever it surfaces). Off by
+        # db/errors.py for the one race that is retried wherever it surfaces). Off by
         # default: on loopback it measured no gain (shared/fintech_core/bench/README.md).
         self._pipeline = self._conn.pipeline() if self._use_pipeline else None
         if self._pipeline is not None:
@@ -61,7 +66,14 @@ class SqlUnitOfWork:
         await self.conn.commit()
         self._committed = True
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: object) -> None:
+        await self._release()
+        if exc is not None and is_benign_race(exc):
+            # Classified here, so the service layer's retry loop names no driver error.
+            raise RetryTransaction(f"benign race: {type(exc).__name__}") from exc
+
+    async def _release(self) -> None:
         conn, self._conn = self._conn, None
         session, self._session = self._session, None
         assert conn is not None and session is not None

@@ -19,7 +19,7 @@ What is guaranteed:
   write to a table flushes the first (two postings inserts, say, keep their order).
 - An error in a held write surfaces at the flush (the next `execute` or COMMIT), not where the
   write was made. No code path catches a database error at its statement; the one race that
-  matters (a concurrent idempotency record) is retried wherever it surfaces (service/retry.py).
+  matters (a concurrent idempotency record) is retried wherever it surfaces (db/errors.py).
 """
 
 from __future__ import annotations

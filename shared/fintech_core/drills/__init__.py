@@ -2,17 +2,17 @@
 the real stack, with a timeline and a verdict read from the database.
 
     from fintech_core.drills import run, plot_timeline
-    report = run("response-lost", phase=0)   # or run(name, session=a_LabSession)
+    report = run("response-lost", composition(0))   # or run(name, session=a_LabSession)
     report.side("naive").headline            # {"debits": 2}
     report.to_json(); plot_timeline(report)
 
-`fincore drill list` / `fincore drill run NAME` are the same drills from a terminal. How a phase
+`fcl drill list` / `fcl drill run NAME` are the same drills from a terminal. How a phase
 adds drills: see README.md beside this file.
 """
 
 from fintech_core.drills.plot import plot_timeline
-from fintech_core.drills.registry import REGISTRY, get, names
+from fintech_core.drills.registry import get, names
 from fintech_core.drills.report import Check, DrillReport, SideReport
 from fintech_core.drills.runner import run
 
-__all__ = ["REGISTRY", "Check", "DrillReport", "SideReport", "get", "names", "plot_timeline", "run"]
+__all__ = ["Check", "DrillReport", "SideReport", "get", "names", "plot_timeline", "run"]

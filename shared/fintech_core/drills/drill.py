@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fintech_core.drills.report import Check
     from fintech_core.drills.target import Target
     from fintech_core.drills.timeline import Timeline
+    from fintech_core.phase import Composition
     from fintech_core.stack.api_server import ApiServer
     from fintech_core.stack.lab import Lab
 
@@ -33,7 +34,11 @@ class Stage:
     lab: Lab
     api: ApiServer
     database_url: str
-    phase: int
+    composition: Composition
+
+    @property
+    def phase(self) -> int:
+        return self.composition.number
 
     @property
     def url(self) -> str:

@@ -1,8 +1,10 @@
 """What the database says after a drill: balances and what explains them, per target.
 
-`ledger_facts` is the one place that knows how a phase stores money. Phase 0 keeps a balance
-column explained by its transfers table; from phase 1 the balance is a projection of immutable
-double-entry postings, so the postings are what must explain it. Every drill follows, unchanged.
+How a phase stores money is declared by the phase (`Phase.money_facts`, the last one composed
+wins): phase 0 keeps a balance column explained by its transfers table (transfers/facts.py);
+from phase 1 the balance is a projection of immutable double-entry postings, so the postings are
+what must explain it (ledger/facts.py). `ledger_facts` runs whichever the composition declares;
+every drill follows, unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import psycopg
+
+
+@dataclass(frozen=True)
+class MoneyFacts:
+    """What explains a balance in a phase: a query returning (account id text, net amount) for
+    the accounts `%s::uuid[]`, and how to name that evidence in a verdict."""
+
+    explained_by: str
+    net_query: str
 
 
 @dataclass(frozen=True)
@@ -51,32 +62,19 @@ def naive_facts(database_url: str, accounts: Mapping[str, object]) -> LedgerFact
     return LedgerFacts({label: balances[label] for label in accounts})
 
 
-def ledger_facts(database_url: str, phase: int, accounts: Mapping[str, object]) -> LedgerFacts:
+def ledger_facts(database_url: str, money: MoneyFacts, accounts: Mapping[str, object]) -> LedgerFacts:
     """Balances of the drill's accounts, what explains them, and their transfers by status."""
     ids = {str(v): k for k, v in accounts.items()}
     wanted = (list(ids),)
     rows = _rows(database_url, "SELECT id::text, balance FROM accounts"
                  " WHERE id = ANY(%s::uuid[])", wanted)
     balances = {ids[str(i)]: float(b) for i, b in rows}  # type: ignore[arg-type]
-    if phase >= 1:  # the ledger: a balance is the sum of the account's POSTED postings
-        recorded_from = "posted ledger entries"
-        net = _rows(database_url,
-                    "SELECT a.id::text, COALESCE(sum(p.signed_amount), 0)"
-                    "  FROM unnest(%s::uuid[]) AS a(id) LEFT JOIN postings p"
-                    "    ON p.account_id = a.id AND p.bucket = 'POSTED' GROUP BY a.id", wanted)
-    else:  # phase 0: the balance column, explained by COMPLETED transfers (deposits included)
-        recorded_from = "recorded transfers"
-        net = _rows(database_url,
-                    "SELECT a.id::text, COALESCE(sum(CASE WHEN t.destination_id = a.id"
-                    "       THEN t.amount ELSE -t.amount END), 0)"
-                    "  FROM accounts a LEFT JOIN transfers t ON t.status = 'COMPLETED'"
-                    "   AND a.id IN (t.source_id, t.destination_id)"
-                    " WHERE a.id = ANY(%s::uuid[]) GROUP BY a.id", wanted)
+    net = _rows(database_url, money.net_query, wanted)
     counts = _rows(database_url, "SELECT status, count(*) FROM transfers WHERE kind = 'TRANSFER'"
                    " AND source_id = ANY(%s::uuid[]) GROUP BY status", wanted)
     return LedgerFacts(
         balances={label: balances[label] for label in accounts},
         recorded={ids[str(i)]: float(n) for i, n in net},  # type: ignore[arg-type]
         transfers={str(s): int(n) for s, n in counts},  # type: ignore[call-overload]
-        recorded_from=recorded_from,
+        recorded_from=money.explained_by,
     )

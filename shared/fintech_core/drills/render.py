@@ -25,8 +25,10 @@ def header(report: DrillReport) -> Panel:
     for label, text in (("question", report.question), ("fault", report.fault),
                         ("client", report.client), ("must hold", report.invariant)):
         grid.add_row(label, text)
-    return Panel(grid, title=f"[bold]drill {report.name}[/] — phase {report.phase}",
-                 subtitle=report.title, title_align="left")
+    # The title is the first line of the body, not the panel's subtitle: a border line is cut
+    # to the terminal's width (a title of 78 characters lost its end at 80 columns), the body wraps.
+    return Panel(Group(Text(report.title, style="bold"), grid),
+                 title=f"[bold]drill {report.name}[/] — phase {report.phase}", title_align="left")
 
 
 def timeline(side: SideReport) -> Table:

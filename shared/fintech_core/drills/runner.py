@@ -21,7 +21,7 @@ from fintech_core.drills.report import Against, DrillReport, SideReport
 from fintech_core.drills.target import Target
 from fintech_core.drills.targets import NaiveTarget, PhaseTarget
 from fintech_core.drills.timeline import Timeline
-from fintech_core.stack.api_server import ApiServer
+from fintech_core.phase import Composition
 from fintech_core.stack.processes import free_port
 from fintech_core.stack.session import LabSession
 
@@ -30,20 +30,23 @@ SIDES: dict[str, tuple[type[Target], ...]] = {
 }
 
 
-def run(name: str, phase: int | None = None, against: Against = "both",
+def run(name: str, composition: Composition | None = None, against: Against = "both",
         session: LabSession | None = None) -> DrillReport:
-    """Play drill `name`. Without a session, one is started (servers reused if running) and
-    closed afterwards; notebooks and tests pass theirs to pay the start-up once."""
-    drill = get(name)
+    """Play drill `name` of `composition` (or of the session's). Without a session, one is
+    started (servers reused if running) and closed afterwards; notebooks and tests pass theirs
+    to pay the start-up once."""
+    if session is not None:
+        if composition is not None and composition.number != session.phase:
+            raise ValueError(f"the session runs phase {session.phase}, not {composition.number}")
+        composition = session.composition
+    if composition is None:
+        raise ValueError("give the composition to play against, or a session")
+    drill = get(composition.drills, name)
     if against not in SIDES:
         raise ValueError(f"against must be one of {sorted(SIDES)}, not {against!r}")
     own = session is None
     if session is None:
-        from phases import latest
-
-        session = LabSession(latest() if phase is None else phase)
-    elif phase is not None and phase != session.phase:
-        raise ValueError(f"the session runs phase {session.phase}, not {phase}")
+        session = LabSession(composition)
     try:
         with _stage(session, drill) as stage:
             report = DrillReport(drill.name, drill.title, drill.question, drill.fault,
@@ -58,14 +61,13 @@ def run(name: str, phase: int | None = None, against: Against = "both",
 @contextlib.contextmanager
 def _stage(session: LabSession, drill: Drill) -> Iterator[Stage]:
     if not drill.api_flags:
-        yield Stage(session.lab, session.api, session.database_url, session.phase)
+        yield Stage(session.lab, session.api, session.database_url, session.composition)
         return
-    api = ApiServer(session.lab.settings.lab_dir, "127.0.0.1", free_port(),
-                    session.lab.env(phase=session.phase, naive_baseline=True, drill_mode=True,
-                                    **drill.api_flags))
+    api = session.lab.api(session.composition, port=free_port(), host="127.0.0.1",
+                          naive_baseline=True, drill_mode=True, **drill.api_flags)
     api.start()
     try:
-        yield Stage(session.lab, api, session.database_url, session.phase)
+        yield Stage(session.lab, api, session.database_url, session.composition)
     finally:
         api.stop()
 

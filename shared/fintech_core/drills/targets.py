@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from fintech_core.drills.ledger import LedgerFacts, ledger_facts, naive_facts
+from fintech_core.drills.ledger import LedgerFacts, MoneyFacts, ledger_facts, naive_facts
 from fintech_core.drills.target import Target
 
 
@@ -63,7 +63,12 @@ class PhaseTarget(Target):
                            {"amount": int(amount), "currency": "EUR"}, key=True)
 
     def facts(self) -> LedgerFacts:
-        return ledger_facts(self.stage.database_url, self.stage.phase, self.accounts)
+        return ledger_facts(self.stage.database_url, self._money(), self.accounts)
+
+    def _money(self) -> MoneyFacts:
+        money = self.stage.composition.money_facts
+        assert money is not None, "a composed phase declares how it explains a balance"
+        return money
 
     def _request(self, src: str, dst: str, amount: float,
                  key: str | None) -> tuple[str, dict[str, Any], dict[str, str]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from fintech_core.domain.transfers import Transfer, TransferKind, TransferStatus
 from fintech_core.events.contracts import (
     Contract,
     EntryV1,
@@ -20,6 +19,7 @@ from fintech_core.events.contracts import (
     TransferSettledV1,
 )
 from fintech_core.ledger.model import Bucket, JournalEntry
+from fintech_core.transfers.domain import Transfer, TransferKind, TransferStatus
 
 ACCOUNT = "account"
 

@@ -1,7 +1,7 @@
 """The two consumers of phase 2. Each effect is plain SQL inside the framework's transaction.
 
 - activity: the account-activity read model (statement lines per account and bucket), built from
-  events only and verified against the ledger's postings (`fincore events verify`);
+  events only and verified against the ledger's postings (`fcl events verify`);
 - audit: every event, once, with its correlation id: the story of a transfer without the API.
 """
 

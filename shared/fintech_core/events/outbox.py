@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fintech_core.adapters.sql_ledger import SqlLedger
 from fintech_core.db.write_behind import Session
 from fintech_core.domain.ids import uuid7
-from fintech_core.domain.transfers import Transfer, TransferStatus
 from fintech_core.events.emit import SETTLED, NewEvent, recorded, settled
+from fintech_core.ledger.adapters.sql import SqlLedger
 from fintech_core.ledger.model import JournalEntry
+from fintech_core.transfers.domain import Transfer, TransferStatus
 
 
 class SqlOutbox:
@@ -37,41 +37,30 @@ class SqlOutbox:
         return event_id
 
 
-class MemoryOutbox:
-    """The fake: events a unit test can inspect."""
-
-    def __init__(self) -> None:
-        self.events: list[NewEvent] = []
-
-    async def add(self, event: NewEvent) -> UUID:
-        self.events.append(event)
-        return uuid7()
-
-
 class OutboxLedger:
     """Any ledger repository, plus: every status change and every reversal writes its event to
-    `outbox` in the same transaction. `appended` lets the pipeline's outbox step find the entry
-    of the transfer it announces."""
+    `outbox` in the same transaction. It remembers the entries appended through it in this
+    unit of work, because a settle or a reversal announces the entry appended just before."""
 
     def __init__(self, inner: Any, outbox: Any) -> None:
         self._inner, self.outbox = inner, outbox
-        self.appended: dict[UUID, JournalEntry] = {}
+        self._appended: dict[UUID, JournalEntry] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     async def append(self, entry: JournalEntry) -> None:
         await self._inner.append(entry)
-        self.appended[entry.transfer_id] = entry
+        self._appended[entry.transfer_id] = entry
 
     async def set_status(self, transfer_id: UUID, status: TransferStatus) -> None:
         await self._inner.set_status(transfer_id, status)
         if status in SETTLED:
-            await self.outbox.add(settled(transfer_id, status, self.appended[transfer_id]))
+            await self.outbox.add(settled(transfer_id, status, self._appended[transfer_id]))
 
     async def add_transfer(self, transfer: Transfer, reverses_id: UUID | None) -> None:
         await self._inner.add_transfer(transfer, reverses_id)
-        await self.outbox.add(recorded(transfer, self.appended[transfer.id], reverses_id))
+        await self.outbox.add(recorded(transfer, self._appended[transfer.id], reverses_id))
 
 
 def sql_outbox_ledger(conn: Session) -> OutboxLedger:

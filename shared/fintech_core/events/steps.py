@@ -10,13 +10,14 @@ announces nothing.
 from __future__ import annotations
 
 from fintech_core.events.emit import recorded
-from fintech_core.service.pipeline import Append, Step, TransferContext
+from fintech_core.ledger.steps import LedgerWork
+from fintech_core.transfers.pipeline import Append, Step, TransferContext
 
 
 async def write_outbox(ctx: TransferContext) -> None:
-    assert ctx.transfer is not None, "write_outbox runs after the transfer is recorded"
-    ledger = ctx.uow.extension("ledger")
-    await ledger.outbox.add(recorded(ctx.transfer, ledger.appended[ctx.transfer.id]))
+    entry = ctx.part(LedgerWork).entry
+    assert ctx.transfer is not None and entry is not None, "runs after the ledger steps"
+    await ctx.uow.extension("outbox").add(recorded(ctx.transfer, entry))
 
 
 EVENT_STEPS = (Append(Step("write_outbox", "effect", write_outbox)),)

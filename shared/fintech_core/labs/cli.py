@@ -1,4 +1,4 @@
-"""`fincore lab`: list the workshop labs, start one, check your work, regenerate starters."""
+"""`fcl lab`: list the workshop labs, start one, check your work, regenerate starters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.cli.context import latest
 from fintech_core.labs import registry
 from fintech_core.labs.check import run_lab_tests
 from fintech_core.labs.starter import generate_file
@@ -18,7 +19,7 @@ app = typer.Typer(help="Workshop labs: start an exercise, then check it against 
                   no_args_is_help=True)
 console = Console()
 
-LabNumber = Annotated[int, typer.Argument(help="Lab number, as in `fincore lab list`.")]
+LabNumber = Annotated[int, typer.Argument(help="Lab number, as in `./fcl lab list`.")]
 PathOpt = Annotated[Path | None, typer.Option("--path", help="Workspace directory "
                                               "(default: ./workspace/lab-N).")]
 
@@ -28,7 +29,7 @@ _MARKS = {"passed": "[green]pass[/]", "failed": "[red]FAIL[/]", "skipped": "[yel
 
 def _spec(number: int) -> registry.LabSpec:
     try:
-        return registry.find(number)
+        return registry.find(latest().labs, number)
     except LookupError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
@@ -40,7 +41,7 @@ def list_labs() -> None:
     table = Table(title="Workshop labs")
     for col in ("lab", "title", "minutes", "status"):
         table.add_column(col)
-    for spec in registry.LABS:
+    for spec in latest().labs:
         table.add_row(str(spec.number), spec.title, str(spec.minutes), "ready")
     for planned in registry.PLANNED:
         table.add_row(str(planned.number), planned.title, "-",
@@ -61,8 +62,10 @@ def start_lab(number: LabNumber, path: PathOpt = None,
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     console.print(f"lab {number}: {spec.title}\n" + "\n".join(f"  {p}" for p in copied))
-    console.print(f"Edit [bold]{dest / spec.module}[/], then run "
-                  f"[bold]fincore lab check {number}{'' if path is None else f' --path {dest}'}[/]")
+    console.print(f"Edit [bold]{dest / spec.module}[/], then run:")
+    # One unwrapped line, so that the command copied from the terminal is the whole command.
+    console.print(f"  ./fcl lab check {number}{'' if path is None else f' --path {dest}'}",
+                  style="bold", soft_wrap=True, highlight=False)
 
 
 @app.command("check")
@@ -71,7 +74,7 @@ def check_lab(number: LabNumber, path: PathOpt = None) -> None:
     spec = _spec(number)
     code = path or default_workspace(spec)
     if not (code / spec.module).is_file():
-        console.print(f"[red]{code / spec.module} not found.[/] Run `fincore lab start {number}`"
+        console.print(f"[red]{code / spec.module} not found.[/] Run `./fcl lab start {number}`"
                       " first, or pass --path to your copy.")
         raise typer.Exit(2)
     with console.status(f"running lab {number}'s tests against {code} ..."):
@@ -99,7 +102,7 @@ def generate_starters(check: Annotated[bool, typer.Option(
         help="Only verify the committed starters are up to date.")] = False) -> None:
     """Regenerate every starter from its solution (maintainers; CI runs --check)."""
     stale = []
-    for spec in registry.LABS:
+    for spec in latest().labs:
         fresh = generate_file(spec.solution, spec.number)
         current = spec.starter.read_text(encoding="utf-8") if spec.starter.exists() else None
         if current == fresh:

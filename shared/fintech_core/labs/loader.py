@@ -19,14 +19,14 @@ def code_dir() -> Path:
     value = os.environ.get(CODE_ENV)
     if not value:
         raise RuntimeError(f"{CODE_ENV} is not set: run the lab's tests with "
-                           "`fincore lab check N --path DIR`, which sets it to your code")
+                           "`./fcl lab check N --path DIR`, which sets it to your code")
     return Path(value)
 
 
 def load_student_module(filename: str) -> ModuleType:
     path = code_dir() / filename
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: did you run `fincore lab start`?")
+        raise FileNotFoundError(f"{path} does not exist: did you run `./fcl lab start N`?")
     name = f"_fincore_lab_student_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

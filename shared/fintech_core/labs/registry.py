@@ -1,11 +1,13 @@
-"""The lab registry: every workshop lab, in the order a room works through them.
+"""Workshop labs: what a lab is, and finding one among those the composed phases declare.
 
-Listed by hand on purpose (explicit over discovered): a folder under `labs/` that is not listed
-here is not a lab yet, and a listed lab whose folder is incomplete fails the proof tests.
+Each phase lists its labs (`Phase.labs`, explicit over discovered): a folder under `labs/` that
+no phase lists is not a lab yet, and a listed lab whose folder is incomplete fails the proof
+tests. The order a room works through them is the phases' order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,23 +55,14 @@ class PlannedLab:
     depends_on: str
 
 
-LABS: tuple[LabSpec, ...] = (
-    LabSpec(1, "idempotency-key", "Make the naive transfer idempotent",
-            "lab01_idempotency_key", "idempotent_transfer.py", minutes=45),
-    LabSpec(2, "double-entry", "Post a transfer as balanced double-entry postings",
-            "lab02_double_entry", "ledger_posting.py", minutes=50),
-    LabSpec(3, "idempotent-consumer", "An idempotent consumer with a dead-letter queue",
-            "lab03_idempotent_consumer", "idempotent_consumer.py", minutes=50),
-)
-
 PLANNED: tuple[PlannedLab, ...] = ()
 
 
-def find(number: int) -> LabSpec:
-    for spec in LABS:
+def find(labs: Sequence[LabSpec], number: int) -> LabSpec:
+    for spec in labs:
         if spec.number == number:
             return spec
-    built = ", ".join(str(s.number) for s in LABS)
+    built = ", ".join(str(s.number) for s in labs)
     planned = {p.number: p for p in PLANNED}
     if number in planned:
         raise LookupError(f"lab {number} is planned but not written yet: it depends on "

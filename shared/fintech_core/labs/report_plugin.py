@@ -1,5 +1,5 @@
 """A pytest plugin (`-p fintech_core.labs.report_plugin`) that writes each test's outcome as JSON
-to the path in FINCORE_LAB_REPORT, for `fincore lab check` to turn into a per-criterion report.
+to the path in FINCORE_LAB_REPORT, for `fcl lab check` to turn into a per-criterion report.
 
 One entry per test function: parametrised cases fold into their function, and the function fails
 if any case or phase (setup, call, teardown) fails.

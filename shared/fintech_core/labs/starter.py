@@ -21,8 +21,8 @@ END = "# --- solution end"
 HINT = "# hint:"
 
 HEADER = (
-    "# GENERATED from the lab's solution/ by `fincore lab generate`: do not edit in the "
-    "repository.\n# Copy it with `fincore lab start {n}` and edit your copy.\n"
+    "# GENERATED from the lab's solution/ by `./fcl lab generate`: do not edit in the "
+    "repository.\n# Copy it with `./fcl lab start {n}` and edit your copy.\n"
 )
 
 

@@ -1,4 +1,4 @@
-"""`fincore lab start`: give a student their own copy of a lab's starter to edit."""
+"""`fcl lab start`: give a student their own copy of a lab's starter to edit."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from fintech_core.domain.ids import uuid7
 from fintech_core.domain.money import Money
-from fintech_core.domain.transfers import TransferCommand
 from fintech_core.ledger.holds import Hold
 from fintech_core.ledger.model import Bucket, EntryKind, JournalEntry, Posting
 from fintech_core.ledger.system import SystemRole, system_account
+from fintech_core.transfers.domain import TransferCommand
 
 P = Bucket.POSTED
 

@@ -17,8 +17,8 @@ from datetime import datetime
 from uuid import UUID
 
 from fintech_core.domain.money import Money
-from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger.errors import HoldExpired, PostExceedsHold, TransferNotPending
+from fintech_core.transfers.domain import TransferStatus
 
 S = TransferStatus
 TRANSITIONS: dict[TransferStatus, frozenset[TransferStatus]] = {

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger import entries
 from fintech_core.ledger.model import EntryKind, JournalEntry, LedgerAccount
 from fintech_core.ledger.policy import simulate
 from fintech_core.ledger.ports import LedgerRepository
+from fintech_core.transfers.domain import TransferStatus
 
 
 @dataclass(frozen=True)

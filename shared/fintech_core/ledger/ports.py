@@ -1,6 +1,6 @@
 """The ledger's ports. `LedgerRepository` is the write side, bound to one unit of work (one
-transaction); `LedgerReads` is the read side. SQL adapters: adapters/sql_ledger*.py; in-memory
-fakes: adapters/memory_ledger.py. Registered as unit-of-work extensions "ledger" and
+transaction); `LedgerReads` is the read side. SQL adapters: ledger/adapters/; in-memory
+fakes: testing/memory_ledger*.py. Registered as unit-of-work extensions "ledger" and
 "ledger_reads" by phase 1."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from fintech_core.domain.accounts import Account
-from fintech_core.domain.transfers import Transfer, TransferStatus
+from fintech_core.accounts.domain import Account
 from fintech_core.ledger.holds import Hold
 from fintech_core.ledger.model import JournalEntry, LedgerAccount, Posting
 from fintech_core.ledger.system import SystemAccount
 from fintech_core.ledger.views import BalanceView, StatementLine, TransferDetails, VerifyReport
+from fintech_core.transfers.domain import Transfer, TransferStatus
 
 
 class LedgerRepository(Protocol):

@@ -13,12 +13,12 @@ from uuid import UUID
 
 from fintech_core.domain.errors import TransferNotFound
 from fintech_core.domain.ids import uuid7
-from fintech_core.domain.transfers import Transfer, TransferKind, TransferStatus
 from fintech_core.ledger import entries, planning
 from fintech_core.ledger.errors import AlreadyReversed, TransferNotReversible
 from fintech_core.ledger.ports import LedgerRepository
 from fintech_core.ledger.service import ledger_of
 from fintech_core.service.ports import UnitOfWork
+from fintech_core.transfers.domain import Transfer, TransferKind, TransferStatus
 
 
 async def _refuse_if_reversed(ledger: LedgerRepository, transfer_id: UUID) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fintech_core.domain.accounts import Account
+from fintech_core.accounts import service as account_use_cases
+from fintech_core.accounts.domain import Account
 from fintech_core.domain.errors import TransferNotFound
 from fintech_core.domain.money import Money
-from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger import entries
 from fintech_core.ledger.errors import NotAHold
 from fintech_core.ledger.holds import Hold
@@ -21,8 +21,8 @@ from fintech_core.ledger.model import EntryKind, JournalEntry, LedgerAccount
 from fintech_core.ledger.policy import simulate
 from fintech_core.ledger.ports import LedgerRepository
 from fintech_core.ledger.system import SystemRole, system_account
-from fintech_core.service import accounts as account_use_cases
 from fintech_core.service.ports import UnitOfWork
+from fintech_core.transfers.domain import TransferStatus
 
 
 def ledger_of(uow: UnitOfWork) -> LedgerRepository:

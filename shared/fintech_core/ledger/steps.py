@@ -19,18 +19,15 @@ so whatever later phases insert (auth, limits, fraud, outbox) applies to them to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from fintech_core.domain.errors import AccountNotFound
-from fintech_core.domain.transfers import TransferStatus
 from fintech_core.ledger import entries, planning
+from fintech_core.ledger.model import JournalEntry, LedgerAccount
 from fintech_core.ledger.ports import LedgerRepository
-from fintech_core.service.pipeline import Replace, Step, TransferContext
-from fintech_core.service.transfer_steps import completed
-
-HOLD = "ledger.hold"  # ctx.notes key: a HoldRequest when the caller asked for a two-phase transfer
-PLAN = "ledger.plan"
-ENTRY = "ledger.entry"  # the journal entry this transfer will append, built when locking
-LOCKED = "ledger.locked"  # its ledger rows, locked together with the accounts rows
+from fintech_core.transfers.domain import TransferStatus
+from fintech_core.transfers.pipeline import Replace, Step, TransferContext
+from fintech_core.transfers.steps import completed
 
 
 @dataclass(frozen=True)
@@ -38,17 +35,31 @@ class HoldRequest:
     timeout_seconds: int | None  # None: the hold lasts until posted or voided
 
 
+@dataclass
+class LedgerWork:
+    """The ledger's part of a transfer's context (TransferContext.part): a caller seeds `hold`
+    for a two-phase transfer; the steps fill the rest in order."""
+
+    hold: HoldRequest | None = None
+    entry: JournalEntry | None = None  # the journal entry this transfer appends, built at lock
+    locked: dict[UUID, LedgerAccount] | None = None  # its ledger rows, locked with the accounts
+    plan: planning.Plan | None = None
+
+    @property
+    def two_phase(self) -> bool:
+        return self.hold is not None
+
+
 def ledger_of(ctx: TransferContext) -> LedgerRepository:
     return ctx.uow.extension("ledger")  # type: ignore[no-any-return]
 
 
 async def lock_accounts_and_ledger(ctx: TransferContext) -> None:
-    cmd = ctx.command
+    cmd, work = ctx.command, ctx.part(LedgerWork)
     wanted = [i for i in (cmd.source_id, cmd.destination_id) if i is not None]
-    entry = entries.for_command(ctx.transfer_id, cmd, two_phase=HOLD in ctx.notes)
-    ctx.accounts, ctx.notes[LOCKED] = await ledger_of(ctx).lock_with_accounts(
-        wanted, *planning.lock_sets(entry))
-    ctx.notes[ENTRY] = entry
+    work.entry = entries.for_command(ctx.transfer_id, cmd, two_phase=work.two_phase)
+    ctx.accounts, work.locked = await ledger_of(ctx).lock_with_accounts(
+        wanted, *planning.lock_sets(work.entry))
     for account_id in wanted:
         if account_id not in ctx.accounts:
             raise AccountNotFound(f"account {account_id} does not exist",
@@ -56,17 +67,20 @@ async def lock_accounts_and_ledger(ctx: TransferContext) -> None:
 
 
 async def check_ledger(ctx: TransferContext) -> None:
-    entry = ctx.notes.get(ENTRY) or entries.for_command(ctx.transfer_id, ctx.command,
-                                                        two_phase=HOLD in ctx.notes)
-    ctx.notes[PLAN] = await planning.plan(ledger_of(ctx), entry, ctx.notes.get(LOCKED))
+    work = ctx.part(LedgerWork)
+    if work.entry is None:  # a pipeline that locked without the ledger rows
+        work.entry = entries.for_command(ctx.transfer_id, ctx.command, two_phase=work.two_phase)
+    work.plan = await planning.plan(ledger_of(ctx), work.entry, work.locked)
 
 
 async def post_ledger(ctx: TransferContext) -> None:
-    await planning.apply(ledger_of(ctx), ctx.notes[PLAN])
+    plan = ctx.part(LedgerWork).plan
+    assert plan is not None, "post_ledger runs after check_ledger"
+    await planning.apply(ledger_of(ctx), plan)
 
 
 async def record_ledger_transfer(ctx: TransferContext) -> None:
-    hold: HoldRequest | None = ctx.notes.get(HOLD)
+    hold = ctx.part(LedgerWork).hold
     ctx.transfer = completed(ctx, TransferStatus.PENDING if hold else TransferStatus.COMPLETED)
     await ctx.uow.transfers.add(ctx.transfer)
     if hold is not None:

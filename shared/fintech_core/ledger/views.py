@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from fintech_core.domain.transfers import Transfer
 from fintech_core.ledger.model import BucketTotals
+from fintech_core.transfers.domain import Transfer
 
 
 @dataclass(frozen=True)

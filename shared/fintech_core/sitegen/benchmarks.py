@@ -3,7 +3,7 @@ run; else an honest placeholder.
 
 results/ is never committed (numbers belong to the machine that produced them). So that a fresh
 clone still shows what a run looks like, one reference run is committed under
-site/samples/bench/: `bench.json` and its plots exactly as `fincore bench` wrote them, and
+site/samples/bench/: `bench.json` and its plots exactly as `fcl bench` wrote them, and
 `about.json` saying on which machine, when, under what load and with which command.
 """
 
@@ -25,7 +25,7 @@ PLACEHOLDER = (
 
 
 def _bench_table(data: dict[str, Any]) -> str:
-    """The `fincore bench` format (BenchRun): one row per workload and client count."""
+    """The `fcl bench` format (BenchRun): one row per workload and client count."""
     rows = [[r["workload"], r["clients"], r["api"]["per_second"], round(r["pgbench"]["tps"] or 0),
              r["ratio"], r["api"]["latency_ms"]["p50"], r["api"]["latency_ms"]["p99"],
              "ok" if r["checks"]["ok"] else "FAIL"] for r in data["rows"]]
@@ -59,8 +59,9 @@ def _summary(data: Any) -> str:
     return ""
 
 
-def reference_section(reference_dir: Path, plots_dir: str) -> str:
-    """The committed reference run, with where it comes from; plots under `plots_dir`."""
+def reference_section(reference_dir: Path, plots_dir: str, write_up: str | None = None) -> str:
+    """The committed reference run, with where it comes from; plots under `plots_dir`, and a
+    link to the performance write-up's page when the site has one."""
     data = json.loads((reference_dir / "bench.json").read_text(encoding="utf-8"))
     about = json.loads((reference_dir / "about.json").read_text(encoding="utf-8"))
     plots = [f"![{name}]({plots_dir}/{name})\n" for name in REFERENCE_PLOTS
@@ -69,8 +70,9 @@ def reference_section(reference_dir: Path, plots_dir: str) -> str:
         "!!! note \"A reference run, not this machine's\"\n"
         f"    No benchmark has been run here yet, so this is the run committed with the site: "
         f"`{about['command']}` on {about['date']}, on {about['machine']}. {about['conditions']} "
-        "Run `make bench` for your own numbers; the next site build shows them instead. "
-        "How to read them, and what limits them: the [performance write-up](performance.md).\n",
+        "Run `make bench` for your own numbers; the next site build shows them instead."
+        + (f" How to read them, and what limits them: the [performance write-up]({write_up})."
+           if write_up else "") + "\n",
         _summary(data),
         *plots,
         "## Raw result\n",
@@ -79,12 +81,12 @@ def reference_section(reference_dir: Path, plots_dir: str) -> str:
 
 
 def benchmarks_page(results_dir: Path, reference_dir: Path | None = None,
-                    plots_dir: str = "") -> str:
+                    plots_dir: str = "", write_up: str | None = None) -> str:
     head = "# Benchmarks\n"
     latest = latest_result(results_dir)
     if latest is None:
         if reference_dir is not None and (reference_dir / "bench.json").is_file():
-            return head + "\n" + reference_section(reference_dir, plots_dir)
+            return head + "\n" + reference_section(reference_dir, plots_dir, write_up)
         return head + PLACEHOLDER
     data = json.loads(latest.read_text(encoding="utf-8"))
     when = datetime.fromtimestamp(latest.stat().st_mtime, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

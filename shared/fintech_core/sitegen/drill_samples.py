@@ -1,7 +1,7 @@
 """One recorded run per drill, shown as the terminal shows it: header, timelines, side by side.
 
 The samples are real runs, committed as data under site/samples/drills/ (`<name>.json` is the
-output of `fincore drill run <name> --against both --json`, `about.json` says when, where and with
+output of `fcl drill run <name> --against both --json`, `about.json` says when, where and with
 which command they were recorded). A drill without a sample simply has no page; a sample whose
 drill is gone from the registry is an error, so a renamed drill cannot leave a stale page behind.
 """
@@ -84,7 +84,7 @@ def _side_section(side: SideReport) -> str:
 
 def sample_page(sample: Sample, about: dict[str, Any]) -> str:
     r = sample.report
-    command = about.get("command", "fincore drill run {name} --against both --json")
+    command = about.get("command", "fcl drill run {name} --against both --json")
     header = "\n".join(f"- **{label}:** {_text(r[key])}" for label, key in (
         ("question", "question"), ("fault", "fault"), ("client", "client"),
         ("must hold", "invariant"))) + "\n"

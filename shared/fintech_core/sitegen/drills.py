@@ -1,21 +1,16 @@
-"""The drills catalogue, generated from the drill registry in `fintech_core.drills`.
+"""The drills catalogue, generated from the drills the composed phases declare.
 
-The registry is imported, not copied: a drill added to it appears here at the next build, and
-a test compares this page with the registry. Until the drills package exists, the page says so.
-A registry in a shape this module does not understand is an error, never an empty page.
+The drills are read, not copied: a drill a phase adds appears here at the next build, and a test
+compares this page with the composition's drills.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from fintech_core.drills.drill import Drill
 from fintech_core.sitegen.markdown import table
-
-DRILLS_MODULE = "fintech_core.drills"
-REGISTRY_NAMES = ("REGISTRY", "DRILLS")
 
 
 @dataclass(frozen=True)
@@ -25,33 +20,11 @@ class DrillEntry:
     description: str
 
 
-def _field(item: Any, name: str) -> Any:
-    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
-
-
-def drill_entries() -> list[DrillEntry] | None:
-    """The registry's drills in order, or None when the drills package does not exist yet."""
-    try:
-        module = importlib.import_module(DRILLS_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == DRILLS_MODULE:
-            return None
-        raise
-    registry = next((getattr(module, n) for n in REGISTRY_NAMES if hasattr(module, n)), None)
-    if registry is None:
-        raise RuntimeError(f"{DRILLS_MODULE} defines none of {REGISTRY_NAMES}; the drills "
-                           "page lists that registry")
-    items: Iterable[tuple[Any, Any]] = (
-        registry.items() if isinstance(registry, Mapping) else ((None, d) for d in registry))
-    entries = []
-    for key, drill in items:
-        name = _field(drill, "name") or key
-        if not name:
-            raise RuntimeError(f"a drill in {DRILLS_MODULE} has no name: {drill!r}")
-        doc = (getattr(drill, "__doc__", None) or "").strip().split("\n\n")[0]
-        entries.append(DrillEntry(str(name), str(_field(drill, "title") or name),
-                                  " ".join(str(_field(drill, "description") or doc).split())))
-    return entries
+def drill_entries(drills: Sequence[Drill]) -> list[DrillEntry] | None:
+    """The composition's drills in order, or None when it declares none yet."""
+    if not drills:
+        return None
+    return [DrillEntry(d.name, d.title, " ".join(d.description.split())) for d in drills]
 
 
 def drills_page(entries: list[DrillEntry] | None, samples: Iterable[str] = ()) -> str:
@@ -61,12 +34,12 @@ def drills_page(entries: list[DrillEntry] | None, samples: Iterable[str] = ()) -
     if entries is None:
         return head + (
             "\n!!! note \"Coming with issue 5\"\n"
-            "    The drills arrive with issue 5 (`fintech_core.drills` and `fincore drill`). "
+            "    The drills arrive with issue 5 (`fintech_core.drills` and `./fcl drill`). "
             "This page is generated from their registry, so it will list them as soon as "
             "they are merged; until then there is nothing to list.\n")
     recorded = set(samples)
     return head + (f"\nThere are {len(entries)} drills; run one with "
-                   "`fincore drill run <name>`. Each links to a recorded run: its timeline, "
+                   "`./fcl drill run <name>`. Each links to a recorded run: its timeline, "
                    "side by side with the naive baseline.\n\n") + table(
         ["Drill", "Title", "What it shows", "Recorded run"],
         [[f"`{e.name}`", e.title, e.description,

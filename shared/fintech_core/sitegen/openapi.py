@@ -8,23 +8,26 @@ JavaScript viewer loaded from a CDN), so it works on a laptop with no network.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from fintech_core.api.problems import PROBLEM_TYPES
+from fintech_core.api.problems import ProblemType
+from fintech_core.phase import Composition
 from fintech_core.sitegen.markdown import cell, table
 
 NOWHERE = "postgresql://docs@127.0.0.1:9/never-connected"
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def openapi_spec(phase: int) -> dict[str, Any]:
-    from fintech_core.bootstrap import create_app
+def openapi_spec(composition: Composition) -> dict[str, Any]:
+    from fintech_core.api.app import build_app
+    from fintech_core.bootstrap import bootstrap
     from fintech_core.settings import Settings
 
     # The deliberately broken baseline and the drill routes are not part of the contract.
-    settings = Settings(database_url=NOWHERE, phase=phase, naive_baseline=False,
+    settings = Settings(database_url=NOWHERE, phase=composition.number, naive_baseline=False,
                         drill_mode=False)
-    return create_app(settings).openapi()
+    return build_app(bootstrap(settings, composition)).openapi()
 
 
 def type_of(schema: dict[str, Any]) -> str:
@@ -47,7 +50,8 @@ def constraints(schema: dict[str, Any]) -> str:
     return ", ".join(f"{k} `{schema[k]}`" for k in keys if k in schema)
 
 
-def _operation(path: str, method: str, op: dict[str, Any]) -> str:
+def _operation(path: str, method: str, op: dict[str, Any],
+               types: Mapping[str, ProblemType]) -> str:
     parts = [f"### {method.upper()} {path}\n", f"{op.get('summary', '')}\n"]
     params = op.get("parameters", [])
     if params:
@@ -59,7 +63,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
         parts.append(f"Request body: {type_of(body.get('schema', {}))}\n")
     rows = []
     for status, response in op.get("responses", {}).items():
-        codes = sorted(c for c, t in PROBLEM_TYPES.items() if str(t.status) == status)
+        codes = sorted(c for c, t in types.items() if str(t.status) == status)
         problems = ", ".join(f"[`{c}`](../problems.md#{c})" for c in codes)
         content = response.get("content", {})
         schema: dict[str, Any] = next(
@@ -81,9 +85,9 @@ def _schema(name: str, schema: dict[str, Any]) -> str:
     return f"### {name}\n\n{intro}\n\n{body}"
 
 
-def reference_page(spec: dict[str, Any]) -> str:
+def reference_page(spec: dict[str, Any], types: Mapping[str, ProblemType]) -> str:
     info = spec["info"]
-    ops = [_operation(path, method, item[method])
+    ops = [_operation(path, method, item[method], types)
            for path, item in spec["paths"].items() for method in METHODS if method in item]
     schemas = [_schema(n, s) for n, s in sorted(spec.get("components", {})
                                                  .get("schemas", {}).items())]

@@ -10,14 +10,14 @@ import httpx
 from fintech_core.stack.component import Health
 from fintech_core.stack.processes import PidFile, port_open, spawn, terminate, wait_until
 
-APP = "fintech_core.bootstrap:create_app"
-
 
 class ApiServer:
     name = "api"
 
-    def __init__(self, lab_dir: Path, host: str, port: int, env: dict[str, str],
-                 workers: int = 1) -> None:
+    def __init__(self, lab_dir: Path, host: str, port: int, env: dict[str, str], *,
+                 app: str, workers: int = 1) -> None:
+        """`app`: the ASGI factory (`module:function`) of the registry's entry points."""
+        self.app = app
         self.log = lab_dir / "logs" / f"api-{port}.log"
         self.pid = PidFile(lab_dir / "run" / f"api-{port}.pid", marker=f"--port {port}")
         self.host, self.port, self.env, self.workers = host, port, env, workers
@@ -30,7 +30,7 @@ class ApiServer:
             return
         if port_open(self.host, self.port):
             raise RuntimeError(f"port {self.port} is taken; set FINCORE_API_PORT")
-        proc = spawn([sys.executable, "-m", "uvicorn", APP, "--factory", "--host", self.host,
+        proc = spawn([sys.executable, "-m", "uvicorn", self.app, "--factory", "--host", self.host,
                       "--port", str(self.port), "--no-access-log", "--workers", str(self.workers)],
                      self.log, env=self.env)
         self.pid.write(proc.pid)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from fintech_core.db.admin import ensure_database
 from fintech_core.db.migrate import upgrade
 from fintech_core.db.urls import with_database
+from fintech_core.phase import Composition
 from fintech_core.settings import Settings
 from fintech_core.stack import broker, postgres, redis
 from fintech_core.stack.api_server import ApiServer
@@ -21,7 +22,7 @@ from fintech_core.stack.broker import EmbeddedBroker
 from fintech_core.stack.component import Health
 from fintech_core.stack.postgres import EmbeddedPostgres
 from fintech_core.stack.redis import EmbeddedRedis
-from fintech_core.stack.workers import COMMANDS, Worker, stop_all
+from fintech_core.stack.workers import Worker, stop_all
 
 Progress = Callable[[str], None]
 
@@ -82,29 +83,30 @@ class Lab:
             component.start()
             progress(f"{component.name} ready at {component.url()}")
 
-    def prepare_database(self, phase: int, progress: Progress = _quiet) -> str:
-        """Create the phase database if needed and migrate it to the phase's head."""
-        from phases import composition
-
+    def prepare_database(self, composition: Composition, progress: Progress = _quiet) -> str:
+        """Create the phase database if needed and migrate it to the composition's head."""
+        phase = composition.number
         name = self.settings.model_copy(update={"phase": phase}).database_name()
         if ensure_database(self.database_url(), name):
             progress(f"created database {name}")
         url = with_database(self.database_url(), name)
-        upgrade(url, composition(phase).migration_dirs())
+        upgrade(url, composition.migration_dirs())
         progress(f"database {name} migrated to phase {phase}")
         return url
 
-    def api(self, phase: int, port: int | None = None, **flags: object) -> ApiServer:
+    def api(self, composition: Composition, port: int | None = None, host: str | None = None,
+            **flags: object) -> ApiServer:
+        """The composition's API as a child process; `flags` become FINCORE_* variables."""
         s = self.settings
-        return ApiServer(s.lab_dir, s.api_host, port or s.api_port,
-                         self.env(phase=phase, **flags))
+        return ApiServer(s.lab_dir, host or s.api_host, port or s.api_port,
+                         self.env(phase=composition.number, **flags),
+                         app=composition.entrypoints.app_factory)
 
-    def workers(self, phase: int, tag: str = "", **flags: object) -> list[Worker]:
-        """Phase 2+: the relay and the consumers (none before: nothing to relay)."""
-        if phase < 2:
-            return []
-        env = self.env(phase=phase, **flags)
-        return [Worker(self.settings.lab_dir, c, env, tag) for c in COMMANDS]
+    def workers(self, composition: Composition, tag: str = "", **flags: object) -> list[Worker]:
+        """The long-running processes the composed phases declare (none before phase 2)."""
+        env = self.env(phase=composition.number, **flags)
+        return [Worker(self.settings.lab_dir, spec, composition.entrypoints.cli_module, env, tag)
+                for spec in composition.workers]
 
     def stop_servers(self) -> None:
         """Redis and the broker do not depend on each other: stop them together, then
@@ -121,7 +123,7 @@ class Lab:
         run = self.settings.lab_dir / "run"
         for pidfile in sorted(run.glob("api-*.pid")) if run.is_dir() else []:
             port = int(pidfile.stem.split("-", 1)[1])
-            ApiServer(self.settings.lab_dir, self.settings.api_host, port, {}).stop()
+            ApiServer(self.settings.lab_dir, self.settings.api_host, port, {}, app="").stop()
 
     def down(self) -> None:
         stop_all(self.settings.lab_dir)  # before the servers, so they exit cleanly

@@ -2,7 +2,7 @@
 
 We drive the wheel's own `initdb`/`pg_ctl` rather than its wrapper because the wrapper listens only
 on a unix socket and stops the server when the Python process that made it exits; the lab needs a
-TCP server that outlives `fincore up` restarts and keeps its data under the lab directory.
+TCP server that outlives `fcl up` restarts and keeps its data under the lab directory.
 PostgreSQL refuses to run as root, so as root we run it as a dedicated system user.
 """
 

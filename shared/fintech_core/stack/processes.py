@@ -42,9 +42,11 @@ def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:  # ty
 
 
 class PidFile:
-    def __init__(self, path: Path, marker: str) -> None:
+    def __init__(self, path: Path, marker: str | tuple[str, ...]) -> None:
         self.path = path
-        self.marker = marker  # a string that must appear in the process command line
+        # A string that must appear in the process command line, so that a reused pid is never
+        # taken for ours; several when the process can be started in several ways.
+        self.markers = (marker,) if isinstance(marker, str) else marker
 
     def read(self) -> int | None:
         try:
@@ -54,7 +56,7 @@ class PidFile:
         try:
             proc = psutil.Process(pid)
             alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-            if alive and self.marker in " ".join(proc.cmdline()):
+            if alive and any(m in " ".join(proc.cmdline()) for m in self.markers):
                 return pid
         except psutil.Error:
             pass

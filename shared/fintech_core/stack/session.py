@@ -1,6 +1,6 @@
 """A lab session for notebooks, drills and scripts: real servers, one API process, clean exit.
 
-`LabSession(phase=1)` reuses the embedded servers if `make up` is running (or the FINCORE_* URLs
+`LabSession(composition(1))` reuses the embedded servers if `make up` is running (or the FINCORE_* URLs
 if set), otherwise starts them; it always starts its *own* API process on a free port, so arming
 a fault in a drill never disturbs the API a reader has open in another terminal. `close()` stops
 that API and only the servers this session started.
@@ -13,26 +13,28 @@ from types import TracebackType
 import httpx
 import psycopg
 
+from fintech_core.phase import Composition
 from fintech_core.settings import Settings
-from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port, port_open, wait_until
 
 
 class LabSession:
-    def __init__(self, phase: int, *, naive: bool = True, drill: bool = True,
+    def __init__(self, composition: Composition, *, naive: bool = True, drill: bool = True,
                  settings: Settings | None = None, **flags: object) -> None:
-        self.phase = phase
+        self.composition = composition
+        self.phase = composition.number
         self.lab = Lab(settings or Settings())
         self._started = [c for c in self.lab.embedded() if not c.health().ok]
-        self.api = ApiServer(self.lab.settings.lab_dir, "127.0.0.1", free_port(),
-                             self.lab.env(phase=phase, naive_baseline=naive, drill_mode=drill,
-                                          **flags))
-        # Phase 2+: this session's own relay and consumers (tagged with the API's port).
-        self.workers = {w.command: w for w in self.lab.workers(phase, tag=str(self.api.port))}
+        self.api = self.lab.api(composition, port=free_port(), host="127.0.0.1",
+                                naive_baseline=naive, drill_mode=drill, **flags)
+        # The workers the phases declare (relay, consumers...), this session's own: tagged with
+        # the API's port so they never collide with `make up`'s.
+        self.workers = {w.spec.name: w for w in self.lab.workers(composition,
+                                                                  tag=str(self.api.port))}
         try:
             self.lab.start_servers()
-            self.database_url = self.lab.prepare_database(phase)
+            self.database_url = self.lab.prepare_database(composition)
             self.api.start()
             for worker in self.workers.values():
                 worker.start()
@@ -56,15 +58,12 @@ class LabSession:
         wait_until(lambda: not port_open(self.api.host, self.api.port), timeout=10)
         self.api.start()
 
-    def restart_worker(self, command: str, **flags: object) -> None:
-        """Stop the session's relay or consumers and start them again, with drill flags
-        (e.g. relay_crash_after_publish=True) or without."""
-        from fintech_core.stack.workers import Worker
-
-        self.workers[command].stop()
-        env = self.lab.env(phase=self.phase, **flags)
-        self.workers[command] = Worker(self.lab.settings.lab_dir, command, env, str(self.api.port))
-        self.workers[command].start()
+    def restart_worker(self, name: str, **flags: object) -> None:
+        """Stop one of the session's workers (the relay, the consumers) and start it again,
+        with drill flags (e.g. relay_crash_after_publish=True) or without."""
+        self.workers[name].stop()
+        self.workers[name] = self.workers[name].with_env(self.lab.env(phase=self.phase, **flags))
+        self.workers[name].start()
 
     def _stop_owned(self) -> None:
         for worker in self.workers.values():

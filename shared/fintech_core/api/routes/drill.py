@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from fintech_core.api.deps import ContainerDep
+from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.schemas import problem_responses
 from fintech_core.domain.errors import NotFound
 from fintech_core.faults import POINTS, ArmedFault
@@ -21,7 +22,7 @@ class FaultIn(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/_drill", tags=["drills"])
+    r = APIRouter(prefix="/_drill", tags=["drills"], route_class=JsonBodyRoute)
 
     @r.get("/faults")
     async def listing(c: ContainerDep) -> dict[str, object]:

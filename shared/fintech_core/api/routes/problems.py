@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from fintech_core.api.problems import PROBLEM_TYPES
+from fintech_core.api.errors import problem_types
 from fintech_core.api.schemas import problem_responses
+from fintech_core.api.text import Text
 from fintech_core.domain.errors import NotFound
 
 
@@ -21,10 +22,11 @@ def router() -> APIRouter:
     r = APIRouter(tags=["meta"])
 
     @r.get("/problems/{code}", response_model=ProblemTypeOut, responses=problem_responses(404))
-    async def describe(code: str) -> ProblemTypeOut:
-        if code not in PROBLEM_TYPES:
+    async def describe(code: Text, request: Request) -> ProblemTypeOut:
+        types = problem_types(request)
+        if code not in types:
             raise NotFound(f"no problem type {code!r}")
-        p = PROBLEM_TYPES[code]
+        p = types[code]
         return ProblemTypeOut(code=code, status=p.status, title=p.title, description=p.description)
 
     return r

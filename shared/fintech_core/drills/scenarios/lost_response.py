@@ -23,7 +23,7 @@ def _response_lost(ctx: Ctx) -> None:
 RESPONSE_LOST = Drill(
     name="response-lost",
     title="The response is lost after the commit; the client retries the same request",
-    question="The client timed out on POST /transfer. Did the money move? It retries: "
+    question="The client timed out on POST /transfers. Did the money move? It retries: "
              "is the customer charged twice?",
     fault="network: the proxy lets the request through, the server commits, the proxy "
           "swallows the answer; the client's 1 s timeout fires",

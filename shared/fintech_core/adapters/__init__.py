@@ -1,1 +1,0 @@
-"""Adapters: the ports implemented against real servers (SQL here) and in memory (fakes)."""

@@ -1,0 +1,41 @@
+"""The container: what the composition root built for one process, handed to routes (through
+app.state), background tasks and CLI commands. It holds no wiring logic: bootstrap.py builds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from fintech_core.faults import FaultPoints
+from fintech_core.phase import Composition
+from fintech_core.service.ports import UnitOfWorkFactory
+from fintech_core.settings import Settings
+from fintech_core.transfers.service import TransferService
+
+
+@dataclass
+class Container:
+    settings: Settings
+    composition: Composition
+    database_url: str
+    uow_factory: UnitOfWorkFactory
+    transfers: TransferService
+    faults: FaultPoints
+    mailer: Any
+    pool: AsyncConnectionPool | None = None
+
+    async def open(self) -> None:
+        if self.pool is not None:
+            await self.pool.open(wait=True, timeout=30)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def reap_keys(self) -> int:
+        async with self.uow_factory() as uow:
+            deleted = await uow.idempotency.reap(self.settings.idempotency_retention_hours)
+            await uow.commit()
+        return deleted
