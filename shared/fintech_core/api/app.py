@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from fintech_core.api import errors, openapi
+from fintech_core.api import docs, errors, openapi
 from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health
@@ -61,11 +61,14 @@ def build_app(container: Container) -> FastAPI:
         version=f"phase-{composition.number}",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their UI from a CDN: docs.py serves offline ones
+        redoc_url=None,
     )
     app.state.container = container
     app.state.problem_types = composition.problems  # what errors answer with and /problems serves
     errors.install(app)
     openapi.install(app)
+    docs.install(app)
     app.add_middleware(RequestSizeLimit)
     app.add_middleware(UnhandledErrors)  # added last: outermost, so it also covers the size cap
     app.include_router(health.router())

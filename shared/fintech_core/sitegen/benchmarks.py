@@ -1,7 +1,10 @@
-"""The benchmarks page: the newest results/*.json, shown as it is, or an honest placeholder.
+"""The benchmarks page: the newest results/*.json, shown as it is; else the committed reference
+run; else an honest placeholder.
 
-results/ is never committed (numbers belong to the machine that produced them), so a fresh
-clone shows the placeholder until someone runs the benchmarks locally.
+results/ is never committed (numbers belong to the machine that produced them). So that a fresh
+clone still shows what a run looks like, one reference run is committed under
+site/samples/bench/: `bench.json` and its plots exactly as `fcl bench` wrote them, and
+`about.json` saying on which machine, when, under what load and with which command.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from fintech_core.sitegen.markdown import table
 
+REFERENCE_PLOTS = ("throughput_latency.png", "events_lag.png")
 PLACEHOLDER = (
     "\n!!! note \"No benchmark run on this machine yet\"\n"
     "    Run `make bench` (quick profile, a few minutes): it measures transfers/s against "
@@ -22,7 +26,7 @@ PLACEHOLDER = (
 
 def _bench_table(data: dict[str, Any]) -> str:
     """The `fcl bench` format (BenchRun): one row per workload and client count."""
-    rows = [[r["workload"], r["clients"], r["api"]["per_second"], r["pgbench"]["tps"],
+    rows = [[r["workload"], r["clients"], r["api"]["per_second"], round(r["pgbench"]["tps"] or 0),
              r["ratio"], r["api"]["latency_ms"]["p50"], r["api"]["latency_ms"]["p99"],
              "ok" if r["checks"]["ok"] else "FAIL"] for r in data["rows"]]
     head = (f"Profile `{data['profile']}`, phase {data['phase']}, {data['api_workers']} API "
@@ -55,10 +59,34 @@ def _summary(data: Any) -> str:
     return ""
 
 
-def benchmarks_page(results_dir: Path) -> str:
+def reference_section(reference_dir: Path, plots_dir: str, write_up: str | None = None) -> str:
+    """The committed reference run, with where it comes from; plots under `plots_dir`, and a
+    link to the performance write-up's page when the site has one."""
+    data = json.loads((reference_dir / "bench.json").read_text(encoding="utf-8"))
+    about = json.loads((reference_dir / "about.json").read_text(encoding="utf-8"))
+    plots = [f"![{name}]({plots_dir}/{name})\n" for name in REFERENCE_PLOTS
+             if (reference_dir / name).is_file()]
+    return "\n".join([
+        "!!! note \"A reference run, not this machine's\"\n"
+        f"    No benchmark has been run here yet, so this is the run committed with the site: "
+        f"`{about['command']}` on {about['date']}, on {about['machine']}. {about['conditions']} "
+        "Run `make bench` for your own numbers; the next site build shows them instead."
+        + (f" How to read them, and what limits them: the [performance write-up]({write_up})."
+           if write_up else "") + "\n",
+        _summary(data),
+        *plots,
+        "## Raw result\n",
+        f"```json\n{json.dumps(data, indent=2)}\n```\n",
+    ])
+
+
+def benchmarks_page(results_dir: Path, reference_dir: Path | None = None,
+                    plots_dir: str = "", write_up: str | None = None) -> str:
     head = "# Benchmarks\n"
     latest = latest_result(results_dir)
     if latest is None:
+        if reference_dir is not None and (reference_dir / "bench.json").is_file():
+            return head + "\n" + reference_section(reference_dir, plots_dir, write_up)
         return head + PLACEHOLDER
     data = json.loads(latest.read_text(encoding="utf-8"))
     when = datetime.fromtimestamp(latest.stat().st_mtime, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

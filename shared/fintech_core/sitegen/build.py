@@ -18,7 +18,16 @@ from typing import Any
 from fintech_core.labs import registry as lab_registry
 from fintech_core.phase import Composition, Phase, Registry, SitePage
 from fintech_core.settings import REPO_ROOT
-from fintech_core.sitegen import benchmarks, drills, home, labs, openapi, problems
+from fintech_core.sitegen import (
+    benchmarks,
+    drill_samples,
+    drills,
+    home,
+    labs,
+    offline,
+    openapi,
+    problems,
+)
 from fintech_core.sitegen.markdown import rewrite_links
 from fintech_core.sitegen.phases import PhaseDoc, phase_docs
 
@@ -26,6 +35,9 @@ CONFIG_NAME = "mkdocs.generated.yml"
 # Hand-written pages in site/pages/ and where they go in the docs folder.
 HAND_WRITTEN = {"architecture.md": "architecture.md", "instructor.md": "instructor.md",
                 "labs.md": "labs/index.md"}
+INTERVIEW = "interview.ipynb"
+# The performance write-up; the phase that publishes it (a SitePage) is linked from Benchmarks.
+BENCH_WRITE_UP = REPO_ROOT / "shared" / "fintech_core" / "bench" / "README.md"
 
 
 @dataclass
@@ -48,6 +60,15 @@ class Sources:
     @property
     def latest(self) -> Composition:
         return self.registry.composition(self.registry.latest())
+
+    @property
+    def samples_dir(self) -> Path:
+        """Committed real runs (a benchmark, one per drill) shown when there is no local one."""
+        return self.site_dir / "samples"
+
+    @property
+    def interview(self) -> Path:
+        return self.repo_root / "notebooks" / "interview.ipynb"
 
 
 class _Writer:
@@ -88,6 +109,7 @@ def _page_map(docs: Path, sources: Sources, phase_pages: list[PhaseDoc]) -> dict
         pages[(doc.home / "README.md").resolve()] = docs / doc.page
         if doc.notebook:
             pages[(doc.home / "notebook.ipynb").resolve()] = docs / doc.notebook_page
+    pages[sources.interview.resolve()] = docs / INTERVIEW
     return pages
 
 
@@ -95,7 +117,8 @@ def _site_page_name(page: SitePage) -> str:
     return "more/" + "-".join(page.title.lower().split()) + ".md"
 
 
-def _nav(phase_pages: list[PhaseDoc], has_drills: bool, sources: Sources) -> list[Any]:
+def _nav(phase_pages: list[PhaseDoc], has_drills: bool, sources: Sources,
+         samples: list[str]) -> list[Any]:
     phase_nav: list[Any] = []
     for doc in phase_pages:
         entries: list[Any] = [{"Article": doc.page}]
@@ -111,7 +134,10 @@ def _nav(phase_pages: list[PhaseDoc], has_drills: bool, sources: Sources) -> lis
         {"Phases": phase_nav},
         {"Labs": lab_nav},
         {"Instructor guide": "instructor.md"},
-        {"Drills" if has_drills else "Drills (coming)": "drills.md"},
+        {"Drills" if has_drills else "Drills (coming)": [
+            {"Catalogue": "drills.md"},
+            *[{f"Sample run: {name}": drill_samples.page_name(name)} for name in samples]]},
+        {"Interview notebook": INTERVIEW},
         {"Architecture": "architecture.md"},
         {"API reference": "api/index.md"},
         {"Problem types": "problems.md"},
@@ -143,21 +169,40 @@ def generate(out: Path, sources: Sources) -> Path:
     for page in latest.site_pages:
         w.markdown_file(page.source, _site_page_name(page))
     entries = drills.drill_entries(latest.drills)
-    w.text("drills.md", drills.drills_page(entries))
+    samples = drill_samples.load_samples(sources.samples_dir / "drills",
+                                         [e.name for e in entries or []])
+    about = drill_samples.read_about(sources.samples_dir / "drills")
+    for sample in samples:
+        w.text(drill_samples.page_name(sample.name), drill_samples.sample_page(sample, about))
+    w.text("drills.md", drills.drills_page(entries, {s.name for s in samples}))
+    shutil.copyfile(sources.interview, docs / INTERVIEW)
     w.text("problems.md", problems.problems_page(latest.problems))
     contract = openapi.openapi_spec(latest)
     w.text("api/openapi.json", json.dumps(contract, indent=2) + "\n")
     w.text("api/index.md", openapi.reference_page(contract, latest.problems))
-    w.text("benchmarks.md", benchmarks.benchmarks_page(sources.results_dir))
+    reference = sources.samples_dir / "bench"
+    write_up = next((_site_page_name(p) for p in latest.site_pages
+                     if p.source.resolve() == BENCH_WRITE_UP.resolve()), None)
+    w.text("benchmarks.md", benchmarks.benchmarks_page(sources.results_dir, reference,
+                                                       "samples/bench", write_up))
+    for plot in benchmarks.REFERENCE_PLOTS:
+        if (reference / plot).is_file():
+            (docs / "samples/bench").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(reference / plot, docs / "samples/bench" / plot)
     w.copy_assets()
+    offline.copy_mermaid(docs)
+    shutil.copytree(sources.site_dir / "stylesheets", docs / "stylesheets")
 
     config = out / CONFIG_NAME
     base = os.path.relpath(sources.site_dir / "mkdocs.yml", out)
     site_dir = os.path.relpath(sources.site_dir / "build", out)
+    # Hook paths resolve against the generated config, not the inherited one: set them here.
+    hooks = [os.path.relpath(Path(offline.__file__), out)]
     config.write_text(
         "# GENERATED by site/build.py: the base config is site/mkdocs.yml.\n"
-        + json.dumps({"INHERIT": base, "docs_dir": "docs", "site_dir": site_dir,
-                      "nav": _nav(phase_pages, entries is not None, sources)}, indent=2)
+        + json.dumps({"INHERIT": base, "docs_dir": "docs", "site_dir": site_dir, "hooks": hooks,
+                      "nav": _nav(phase_pages, entries is not None, sources,
+                                  [s.name for s in samples])}, indent=2)
         + "\n",
         encoding="utf-8")
     return config

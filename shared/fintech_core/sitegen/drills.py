@@ -6,7 +6,7 @@ compares this page with the composition's drills.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fintech_core.drills.drill import Drill
@@ -27,7 +27,8 @@ def drill_entries(drills: Sequence[Drill]) -> list[DrillEntry] | None:
     return [DrillEntry(d.name, d.title, " ".join(d.description.split())) for d in drills]
 
 
-def drills_page(entries: list[DrillEntry] | None) -> str:
+def drills_page(entries: list[DrillEntry] | None, samples: Iterable[str] = ()) -> str:
+    """The catalogue; a drill named in `samples` links to its recorded run (drill_samples)."""
     head = ("# Drills\n\nA drill replays one failure (a lost response, a retry, a race, a crash "
             "halfway) against the real stack and shows what is on disk before and after.\n")
     if entries is None:
@@ -36,7 +37,10 @@ def drills_page(entries: list[DrillEntry] | None) -> str:
             "    The drills arrive with issue 5 (`fintech_core.drills` and `./fcl drill`). "
             "This page is generated from their registry, so it will list them as soon as "
             "they are merged; until then there is nothing to list.\n")
+    recorded = set(samples)
     return head + (f"\nThere are {len(entries)} drills; run one with "
-                   "`./fcl drill run <name>`.\n\n") + table(
-        ["Drill", "Title", "What it shows"],
-        [[f"`{e.name}`", e.title, e.description] for e in entries])
+                   "`./fcl drill run <name>`. Each links to a recorded run: its timeline, "
+                   "side by side with the naive baseline.\n\n") + table(
+        ["Drill", "Title", "What it shows", "Recorded run"],
+        [[f"`{e.name}`", e.title, e.description,
+          f"[timeline](drills/{e.name}.md)" if e.name in recorded else "—"] for e in entries])
