@@ -35,10 +35,11 @@ def chaos_env(lab: Lab) -> Iterator[ChaosEnv]:
 
 
 EVENTS_PREFIX = "fincore_test_chaos_ev"
-# Long enough that the relay's publish retries (backoff 0.2 s doubling to 5 s, 5 s producer
-# timeouts) and the consumers' reconnects (1 s pause, 7 s request timeout) all fail and retry
-# several times; `make chaos` keeps the broker down 60 s.
-CI_BROKER_OUTAGE_S = 12.0
+# Long enough that the relay's publishes (5 s producer block, then backoff from 0.2 s) and the
+# consumers' reconnects (1 s pause, 7 s request timeout, 6 s session timeout) fail and retry at
+# least twice each; `make chaos` keeps the broker down 60 s. Each outage costs the CI run this
+# plus the drain (a few seconds).
+CI_BROKER_OUTAGE_S = 10.0
 
 
 @pytest.fixture(scope="module")

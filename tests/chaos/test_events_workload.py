@@ -27,10 +27,11 @@ EVENT_FAULTS = ("relay-kill", "broker-stop", "consumer-kill", "poison")
 
 @pytest.fixture(scope="module")
 def events_run(events_env: ChaosEnv, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    # Paced by progress (and seeded): ten faults, every kind at least twice, most of them while
-    # transfers are still being written.
-    config = ChaosConfig(phase=2, transfers=1000, workers=8, accounts=12, faults=EVENT_FAULTS,
-                         fault_every=100)
+    # Paced by progress (and seeded): ten faults, every kind at least twice. The first broker
+    # outage tends to outlast the writers; the relay and consumer faults that come after replay
+    # the latest events so there is still a batch to crash on (see events/chaos_faults.py).
+    config = ChaosConfig(phase=2, transfers=900, workers=8, accounts=12, faults=EVENT_FAULTS,
+                         fault_every=90)
     return run(events_env, config, tmp_path_factory.mktemp("chaos-events"))
 
 

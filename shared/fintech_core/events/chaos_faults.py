@@ -5,11 +5,13 @@ restores service before it returns. Consumers are treated as black boxes: killed
 as processes, judged by what they wrote to PostgreSQL.
 
 - relay-kill: the relay restarted with the drill flag that exits between publish and mark, so
-  its whole batch is on the broker but still unpublished in the outbox: sent again after restart;
+  its whole batch is on the broker but still unpublished in the outbox: sent again after restart
+  (with no traffic it replays the latest events, so there is a batch to crash on);
 - broker-stop: the broker down for `broker_outage_s` (60 s by default), then started empty
   (memory storage): the relay re-queues what consumers lack; the drain time is measured;
 - consumer-kill: SIGKILL the consumers while they are applying events (after some effects
-  committed, before the batch's offsets did): the batch is redelivered;
+  committed, before the batch's offsets did): the batch is redelivered. With no traffic it
+  replays the latest events first, so there is a batch to die in;
 - poison: a malformed record, or a well-formed one of an unknown version, produced onto the
   events topic; every consumer must dead-letter it and move on.
 """
@@ -112,12 +114,22 @@ class ConsumerKill(_EventFault):
     def inject(self, env: ChaosEnv, rng: random.Random) -> str:
         s = sup.session(env)
         pid = s.workers["consume"].running_pid()
-        busy = sup.wait_applying(env, timeout=3)  # effects committing now: a batch under way
+        how = "mid-batch"
+        if not sup.wait_applying(env, timeout=2):  # effects committing now: a batch under way
+            # No traffic (the workload paused or ended): replay the latest events, and kill a
+            # moment after the relay republished them, while the consumers work through that
+            # batch of duplicates (their offsets uncommitted: the batch comes again).
+            upto = sup.last_seq(env)
+            with sup.connect(env) as conn:
+                n = ops.replay(conn, max(1, upto - 299), upto)
+            sup.wait_published(env, upto, timeout=20)
+            time.sleep(rng.uniform(0.03, 0.15))
+            how = f"mid-batch of {n} replayed events"
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
             wait_until(lambda: s.workers["consume"].running_pid() is None, 10, 0.02)
         s.restart_worker("consume")
-        return f"killed pid {pid} {'mid-batch' if busy else 'while idle'}, restarted"
+        return f"killed pid {pid} {how}, restarted"
 
 
 class Poison(_EventFault):

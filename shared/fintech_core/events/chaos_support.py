@@ -89,6 +89,16 @@ def wait_drained(env: ChaosEnv, upto: int, bound_s: float) -> bool:
         return wait_until(lambda: backlog(conn, upto) == 0, bound_s, 0.25)
 
 
+def wait_published(env: ChaosEnv, upto: int, timeout: float) -> bool:
+    with connect(env) as conn:
+        def left() -> int:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE seq <= %s AND published_at"
+                               " IS NULL", (upto,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return wait_until(lambda: left() == 0, timeout, 0.01)
+
+
 def wait_applying(env: ChaosEnv, timeout: float) -> bool:
     """True once consumers commit effects (the count of processed events moves)."""
     with connect(env) as conn:
