@@ -41,7 +41,8 @@ notebooks: $(STAMP)
 	$(BIN)/pytest --nbval-lax -p no:cacheprovider phases notebooks
 
 ## chaos: 10,000 transfers under every fault (API kill, crash points, slow transfers, backend
-## terminations, PostgreSQL restart, network faults when the drill proxy exists); exit 1 on any
+## terminations, PostgreSQL restart, network faults when the drill proxy exists, and the faults
+## the phases declare: phase 2's relay kill, 60 s broker stop, consumer kill, poison); exit 1 on any
 ## violation. Figures in results/. The CI-sized run is tests/chaos (part of `make test`).
 chaos: $(STAMP)
 	$(BIN)/fcl chaos --transfers $(or $(TRANSFERS),10000) --workers 16 --faults all \

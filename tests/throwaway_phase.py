@@ -62,6 +62,21 @@ def beep_hook(env: object) -> HookResult:
     return HookResult("beep-hook", "ok", "no beep was lost")
 
 
+class BeepFault:
+    """A chaos fault the throwaway phase declares: `--faults beep-fault` must find it."""
+
+    name = "beep-fault"
+
+    def available(self, env: object) -> str | None:
+        return None
+
+    def inject(self, env: object, rng: object) -> str:
+        return "beeped at the stack"
+
+
+BEEP_FAULT = BeepFault()
+
+
 def _play(ctx: object) -> None:
     pass
 
@@ -81,6 +96,7 @@ THROWAWAY = Phase(
     problems={"beep-refused": ProblemType(418, "Beep refused", "This phase refuses every beep.")},
     drills=(BEEP_DRILL,),
     chaos_hooks=(beep_hook,),
+    chaos_faults=(BEEP_FAULT,),
     site_pages=(SitePage("Beeps", Path(__file__)),),
 )
 

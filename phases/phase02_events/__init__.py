@@ -11,7 +11,9 @@ from this object and checked by a test:
   replaced by the same ledger wrapped so that hold post/void/expiry and reversals write their
   event in their own transaction;
 - workers (started by `fcl up`, not by the API): the relay and the consumers; commands
-  `fcl relay`, `fcl consume` and `fcl events ...`; the events bench part; lab 3.
+  `fcl relay`, `fcl consume` and `fcl events ...`; the events bench part; lab 3;
+- chaos: faults on the async path (relay kill between publish and mark, broker stop, consumer
+  kill mid-batch, poison message) and the hooks that judge it from PostgreSQL (events/chaos.py).
 """
 
 from pathlib import Path
@@ -19,6 +21,8 @@ from pathlib import Path
 from fintech_core.events import cli as events_cli
 from fintech_core.events import routes as events_routes
 from fintech_core.events.bench import EventsBench
+from fintech_core.events.chaos import CHAOS_HOOKS
+from fintech_core.events.chaos_faults import CHAOS_FAULTS
 from fintech_core.events.outbox import SqlOutbox, sql_outbox_ledger
 from fintech_core.events.read_models import AccountActivity, AuditTrail, DeadLetter
 from fintech_core.events.reads import SqlEventReads
@@ -39,6 +43,8 @@ PHASE = Phase(
     workers=(WorkerSpec("relay", ("relay",)), WorkerSpec("consume", ("consume",))),
     cli=(CliEntry("events", events_cli.app), CliEntry("relay", events_cli.relay),
          CliEntry("consume", events_cli.consume)),
+    chaos_hooks=CHAOS_HOOKS,
+    chaos_faults=CHAOS_FAULTS,
     bench_parts=(EventsBench,),
     labs=(LabSpec(3, "idempotent-consumer", "An idempotent consumer with a dead-letter queue",
                   "lab03_idempotent_consumer", "idempotent_consumer.py", minutes=50),),

@@ -2,7 +2,7 @@
 
 A `Phase` declares, explicitly, what it contributes: migrations (its folder), HTTP routers,
 transfer-pipeline changes, unit-of-work extensions, background tasks, worker processes, CLI
-commands, problem types, drills, chaos hooks, bench parts, site pages and labs. The service for
+commands, problem types, drills, chaos hooks and faults, bench parts, site pages and labs. The service for
 phase N is the composition of phases 0..N in order. The core reads only the `Composition`: it
 never imports the `phases` package and never compares phase numbers, so a new phase is a new
 folder and one line in the registry, not a branch in shared code.
@@ -26,6 +26,7 @@ from fintech_core.api.problems import CORE_PROBLEMS, ProblemType
 from fintech_core.transfers.pipeline import Change, Pipeline
 
 if TYPE_CHECKING:
+    from fintech_core.chaos.faults import Fault
     from fintech_core.chaos.hooks import ChaosHook
     from fintech_core.drills.drill import Drill
     from fintech_core.drills.ledger import MoneyFacts
@@ -92,6 +93,9 @@ class Phase:
     problems: Mapping[str, ProblemType] = field(default_factory=dict)
     drills: tuple[Drill, ...] = ()
     chaos_hooks: tuple[ChaosHook, ...] = ()
+    # Faults a chaos run can inject on what this phase adds (chaos/faults.py's Fault protocol);
+    # `--faults all` includes them, beside the core's own.
+    chaos_faults: tuple[Fault, ...] = ()
     bench_parts: tuple[BenchPart, ...] = ()
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
@@ -120,6 +124,7 @@ class Composition:
     problems: Mapping[str, ProblemType] = field(default_factory=lambda: dict(CORE_PROBLEMS))
     drills: tuple[Drill, ...] = ()
     chaos_hooks: tuple[ChaosHook, ...] = ()
+    chaos_faults: tuple[Fault, ...] = ()
     bench_parts: tuple[BenchPart, ...] = ()
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
@@ -153,7 +158,7 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         if clash:
             raise ValueError(f"phase {phase.slug} redefines problem types {sorted(clash)}")
         problems.update(phase.problems)
-    for kind in ("workers", "cli", "drills"):
+    for kind in ("workers", "cli", "drills", "chaos_faults"):
         names = [item.name for p in phases for item in getattr(p, kind)]
         if len(set(names)) != len(names):
             raise ValueError(f"two phases declare the same {kind} name: {sorted(names)}")
@@ -170,7 +175,8 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         features=frozenset(every("features")), background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         cli=every("cli"), problems=problems, drills=every("drills"),
-        chaos_hooks=every("chaos_hooks"), bench_parts=every("bench_parts"),
+        chaos_hooks=every("chaos_hooks"), chaos_faults=every("chaos_faults"),
+        bench_parts=every("bench_parts"),
         site_pages=every("site_pages"), labs=every("labs"), tables=every("tables"),
         money_facts=_last([p.money_facts for p in phases]),
     )

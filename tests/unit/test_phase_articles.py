@@ -77,7 +77,7 @@ def _rows(table: str) -> dict[str, str]:
 def test_the_table_has_one_row_per_kind_a_phase_declares_and_none_for_the_rest() -> None:
     rows = _rows(phase_table(THROWAWAY, REGISTRY.phases))
     assert list(rows) == ["Routes", "Workers", "CLI commands", "Problem types", "Drills",
-                          "Chaos hooks", "Site pages"]
+                          "Chaos hooks", "Chaos faults", "Site pages"]
     assert rows["Routes"] == "`GET /beep`"
     assert rows["Workers"] == "`beeper`: runs `./fcl beep-worker`"
     assert rows["CLI commands"] == ("`./fcl beep`<br>`./fcl beep-worker`<br>"
@@ -85,6 +85,7 @@ def test_the_table_has_one_row_per_kind_a_phase_declares_and_none_for_the_rest()
     assert rows["Problem types"] == "`beep-refused` (418)"
     assert rows["Drills"] == "`beep-drill`"
     assert rows["Chaos hooks"] == "`tests.throwaway_phase.beep_hook`"
+    assert rows["Chaos faults"] == "`beep-fault` (`tests.throwaway_phase.BeepFault`)"
     assert rows["Site pages"] == "Beeps (`tests/throwaway_phase.py`)"
 
 

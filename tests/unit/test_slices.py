@@ -1,6 +1,6 @@
 """A phase is a self-contained slice: the core never names a phase, and a phase declared outside
-the core gets every contribution wired (worker, CLI, problem type, drill, chaos hook, site page)
-without editing a core file."""
+the core gets every contribution wired (worker, CLI, problem type, drill, chaos hook and fault,
+site page) without editing a core file."""
 
 from __future__ import annotations
 
@@ -8,18 +8,29 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from fintech_core.api.app import build_app
 from fintech_core.bootstrap import bootstrap
+from fintech_core.chaos.env import ChaosEnv
+from fintech_core.chaos.faults import registry
+from fintech_core.chaos.runner import select_faults
 from fintech_core.cli.main import build_cli
 from fintech_core.drills.registry import get
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import wait_until
 from phases import REGISTRY
-from tests.throwaway_phase import BEEP_DRILL, THROWAWAY, THROWAWAY_REGISTRY, beep_hook
+from tests.throwaway_phase import (
+    BEEP_DRILL,
+    BEEP_FAULT,
+    THROWAWAY,
+    THROWAWAY_REGISTRY,
+    BeepFault,
+    beep_hook,
+)
 
 CORE = Path(__file__).resolve().parents[2] / "shared" / "fintech_core"
 
@@ -95,6 +106,30 @@ def test_a_throwaway_phase_gets_its_drill_chaos_hook_and_site_page() -> None:
     assert [p.title for p in composed.site_pages][-1] == "Beeps"
     # The money facts of the ledger still win: the throwaway phase declares none.
     assert composed.money_facts is REGISTRY.composition(REGISTRY.latest()).money_facts
+
+
+def test_a_throwaway_phase_gets_its_chaos_fault_selected_by_the_run() -> None:
+    composed = THROWAWAY_REGISTRY.composition(THROWAWAY.number)
+    assert composed.chaos_faults[-1] is BEEP_FAULT
+    latest = REGISTRY.composition(REGISTRY.latest())
+    assert composed.chaos_faults[:-1] == latest.chaos_faults  # earlier phases' faults kept
+    # `--faults all` is the registry's names: the core's, then every declared one.
+    assert list(registry(None, composed.chaos_faults))[-1] == "beep-fault"
+    env = ChaosEnv(api=None, database_url="", postgres=None,  # type: ignore[arg-type]
+                   phase=THROWAWAY.number, faults=composed.chaos_faults)
+    active, skipped = select_faults(("api-kill", "beep-fault"), env, None)
+    assert [f.name for f in active] == ["api-kill", "beep-fault"] and skipped == {}
+    assert active[-1].inject(env, None) == "beeped at the stack"  # type: ignore[arg-type]
+    # Without the phase, the run refuses the name instead of ignoring it.
+    with pytest.raises(ValueError, match="unknown fault 'beep-fault'"):
+        select_faults(("beep-fault",), ChaosEnv(None, "", None, 0), None)  # type: ignore[arg-type]
+
+
+def test_a_phase_fault_may_not_shadow_a_core_fault() -> None:
+    shadow = BeepFault()
+    shadow.name = "api-kill"
+    with pytest.raises(ValueError, match="api-kill"):
+        registry(None, (shadow,))
 
 
 def test_a_throwaway_phase_worker_is_started_and_stopped_by_the_lab(tmp_path: Path) -> None:

@@ -20,12 +20,20 @@ def chaos(
     transfers: Annotated[int, typer.Option(help="Transfers (keys) to settle.")] = 1000,
     workers: Annotated[int, typer.Option(help="Concurrent writers.")] = 12,
     accounts: Annotated[int, typer.Option(help="Accounts the money moves among.")] = 16,
-    faults: Annotated[str, typer.Option(help=f"Comma-separated, or 'all' ({ALL_FAULTS}), or 'none'. "
-                                              "pg-restart restarts the embedded server for every "
-                                              "database on it.")] = "api-kill,pg-terminate",
+    faults: Annotated[str, typer.Option(help=f"Comma-separated, or 'all' ({ALL_FAULTS}, and the "
+                                              "faults the phases declare, e.g. phase 2's "
+                                              "relay-kill, broker-stop, consumer-kill, poison), "
+                                              "or 'none'. pg-restart and broker-stop stop the "
+                                              "embedded server for everything using it."
+                                         )] = "api-kill,pg-terminate",
     fault_every: Annotated[int, typer.Option(help="One fault per ~N settled transfers.")] = 80,
     target: Annotated[str, typer.Option(help="bank, or naive (the broken baseline: fails).")] = "bank",
     seed: Annotated[int, typer.Option()] = 7,
+    broker_outage: Annotated[float, typer.Option(help="Seconds broker-stop keeps the broker down."
+                                                 )] = 60.0,
+    drain_bound: Annotated[float, typer.Option(help="Seconds the async path may take to drain "
+                                               "its backlog after the broker returns, and "
+                                               "after the run.")] = 120.0,
     out: Annotated[Path, typer.Option(help="Where the operation log and results go.")] = Path("results"),
 ) -> None:
     """Move money with many workers, random client timeouts and retries while faults hit the
@@ -37,17 +45,20 @@ def chaos(
     from fintech_core.stack.session import LabSession
 
     console = Console()
-    names = ALL_FAULTS if faults == "all" else "" if faults == "none" else faults
     settings = settings_for(phase).model_copy(update={"database_prefix": CHAOS_DATABASE_PREFIX})
-    config = ChaosConfig(phase=settings.phase, target=target, transfers=transfers, workers=workers,
-                         accounts=accounts, faults=tuple(n for n in names.split(",") if n),
-                         fault_every=fault_every, seed=seed)
+    options = {"broker_outage_s": broker_outage, "drain_bound_s": drain_bound}
     console.log(f"starting the lab (phase {settings.phase})")
     try:
         composed = composition(settings)
+        every = ",".join(registry(None, composed.chaos_faults))
+        names = every if faults == "all" else "" if faults == "none" else faults
+        config = ChaosConfig(phase=settings.phase, target=target, transfers=transfers,
+                             workers=workers, accounts=accounts,
+                             faults=tuple(n for n in names.split(",") if n),
+                             fault_every=fault_every, seed=seed, extra=options)
         with LabSession(composed, settings=settings) as s:
             env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase,
-                           composed.chaos_hooks)
+                           composed.chaos_hooks, composed.chaos_faults, s, options)
             console.log(f"API {s.url}, database {s.database_url}, faults {config.faults or 'none'}")
             began = time.monotonic()
             with console.status(f"{transfers} transfers, {workers} workers, under fire..."):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from fintech_core.chaos.hooks import ChaosHook
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.postgres import EmbeddedPostgres
 from fintech_core.stack.processes import port_open, wait_until
+
+if TYPE_CHECKING:
+    from fintech_core.chaos.faults import Fault
+    from fintech_core.stack.session import LabSession
 
 # Runs use their own database (`fincore_chaos_p<N>`), so terminating the API's backends or
 # filling tables never disturbs the API a reader has open on `fincore_p<N>`.
@@ -21,6 +26,15 @@ class ChaosEnv:
     postgres: EmbeddedPostgres | None  # None when the server is external: no restart fault
     phase: int
     hooks: tuple[ChaosHook, ...] = ()  # the invariant hooks the composed phases declare
+    faults: tuple[Fault, ...] = ()  # the faults the composed phases declare (beside the core's)
+    # The session that started the API, its workers (relay, consumers...) and the servers: the
+    # phases' faults restart workers or stop the broker through it. None: those faults skip.
+    session: LabSession | None = None
+    # Knobs of the phases' faults and hooks, by name (e.g. broker_outage_s, drain_bound_s).
+    options: dict[str, float] = field(default_factory=dict)
+    # Numbers faults measure for hooks to judge and report (e.g. drain times), per run.
+    measures: dict[str, Any] = field(default_factory=dict)
+    run_started: float | None = None  # epoch seconds, set by the runner: hooks scope rows to it
 
     @property
     def api_url(self) -> str:

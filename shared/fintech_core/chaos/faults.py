@@ -5,10 +5,11 @@ need the drill proxy), and `inject(env, rng)` does it for real and *restores ser
 returns, so the run always ends on a working stack. `inject` blocks: the runner calls it in a
 thread. Each returns a short text for the log.
 
-Extension point for phase 2 (not implemented here, on purpose): `broker-restart` (stop and start
-`lab.broker`: memory storage loses every topic) and `relay-kill` (SIGKILL the outbox relay, start
-it again). Add each as a class with `name`, `available` and `inject`, list it in `registry`, add
-its invariant ("every committed transfer published at least once") as a check in `hooks`.
+The faults here hit what every phase has (the API, PostgreSQL, the network). A phase declares
+faults on what it adds in its `chaos_faults` (phase 2: relay kill, broker stop, consumer kill,
+poison message, in events/chaos_faults.py) and the invariants they threaten in its
+`chaos_hooks`; `registry` lists both. A fault may also have `begin(env)` and `end(env)`: the
+runner calls them around the workload and the checks (e.g. to watch a topic the whole run).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
@@ -23,8 +25,6 @@ import httpx
 from fintech_core.chaos.db_faults import PgRestart, PgTerminate
 from fintech_core.chaos.env import ChaosEnv
 from fintech_core.chaos.hooks import NetworkFaults
-
-PLANNED = ("broker-restart", "relay-kill")  # phase 2: see the module docstring
 
 
 class Fault(Protocol):
@@ -116,7 +116,12 @@ def _arm(env: ChaosEnv, body: dict[str, object]) -> None:
     httpx.post(f"{env.api_url}/_drill/faults", json=body, timeout=5).raise_for_status()
 
 
-def registry(proxy: NetworkFaults | None) -> dict[str, Fault]:
+def registry(proxy: NetworkFaults | None, declared: Sequence[Fault] = ()) -> dict[str, Fault]:
+    """The core's faults, then those the composed phases declare, by name."""
     faults: list[Fault] = [ApiKill(), CrashPoint(), SlowTransfer(), PgTerminate(), PgRestart(),
                            Network(proxy)]
-    return {f.name: f for f in faults}
+    known = {f.name: f for f in faults}
+    clash = known.keys() & {f.name for f in declared}
+    if clash:
+        raise ValueError(f"a phase declares faults the core already has: {sorted(clash)}")
+    return known | {f.name: f for f in declared}

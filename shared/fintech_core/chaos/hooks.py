@@ -1,8 +1,9 @@
 """Checks the phases add to a chaos run, and faults that exist only when their code does.
 
 - Invariant hooks: a phase declares `chaos_hooks` (phase 1: the ledger's own verify, in
-  ledger/chaos.py); each runs after the workload against the run's ChaosEnv and answers ok,
-  violation or skipped. Never faked.
+  ledger/chaos.py; phase 2: the events' invariants, in events/chaos.py); each runs after the
+  workload, in declaration order, against the run's ChaosEnv and answers ok, violation or
+  skipped, with optional figures for the results. Never faked.
 - Network faults: used when `fintech_core.drills.proxy` is importable and offers `FaultProxy`
   (upstream host/port, `start()`, `url`, `arm(mode, times=...)`, `stop()`, module `MODES`).
 """
@@ -13,7 +14,7 @@ import importlib
 import importlib.util
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class HookResult:
     name: str
     status: str  # "ok", "violation" or "skipped"
     detail: str
+    figures: dict[str, Any] = field(default_factory=dict)  # measured numbers, for the results
 
 
 ChaosHook = Callable[["ChaosEnv"], HookResult]

@@ -62,6 +62,7 @@ def results(figs: dict[str, Any], violations: list[Violation], hooks: list[Any],
     for v in violations:
         if len(examples.setdefault(v.kind, [])) < SHOWN_PER_KIND:
             examples[v.kind].append(v.detail)
+    figs = {**figs, **{h.name: h.figures for h in hooks if getattr(h, "figures", None)}}
     return {"ok": not violations, "figures": figs, "violations": len(violations),
             "violations_by_kind": dict(by_kind), "examples": examples,
             "hooks": [vars(h) for h in hooks], "config": config}
@@ -86,6 +87,8 @@ def render(res: dict[str, Any], console: Console) -> None:
         table.add_row(f"[dim]skipped {kind}[/]", f"[dim]{why}[/]")
     for h in res["hooks"]:
         table.add_row(f"hook {h['name']}", f"{h['status']}: {h['detail']}")
+        for name, value in h.get("figures", {}).items():
+            table.add_row(f"  {name.replace('_', ' ')}", str(value))
     colour = "green" if res["ok"] else "red"
     table.add_row(f"[{colour}]violations[/]", f"[{colour}]{res['violations']}[/]")
     console.print(table)

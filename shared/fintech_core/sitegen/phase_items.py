@@ -159,6 +159,10 @@ def chaos_hooks(phase: Phase, earlier: Sequence[Phase] = ()) -> list[str]:
     return [_code(_qualname(hook)) for hook in phase.chaos_hooks]
 
 
+def chaos_faults(phase: Phase, earlier: Sequence[Phase] = ()) -> list[str]:
+    return [f"{_code(fault.name)} ({_code(_qualname(type(fault)))})" for fault in phase.chaos_faults]
+
+
 def bench_parts(phase: Phase, earlier: Sequence[Phase] = ()) -> list[str]:
     named = [(getattr(part, "name", None), _code(_qualname(part))) for part in phase.bench_parts]
     return [f"{_code(name)} ({where})" if isinstance(name, str) else where

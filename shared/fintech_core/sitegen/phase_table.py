@@ -38,6 +38,7 @@ ROWS: tuple[tuple[str, str, Renderer], ...] = (
     ("Problem types", ", ", items.problems),
     ("Drills", ", ", items.drills),
     ("Chaos hooks", ", ", items.chaos_hooks),
+    ("Chaos faults", ", ", items.chaos_faults),
     ("Bench parts", ", ", items.bench_parts),
     ("Site pages", BREAK, items.site_pages),
     ("Labs", BREAK, items.labs),
