@@ -5,6 +5,7 @@ reads travel together with the next read or with COMMIT, one round trip instead 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from fintech_core.adapters.sql_accounts import SqlAccounts, SqlTransfers
 from fintech_core.adapters.sql_idempotency import SqlIdempotencyStore
 from fintech_core.db.write_behind import WriteBehindConnection
 from fintech_core.service.ports import AccountRepository, IdempotencyStore, TransferRepository
+
+logger = logging.getLogger(__name__)
 
 ExtensionFactory = Callable[[WriteBehindConnection], Any]
 
@@ -61,7 +64,8 @@ class SqlUnitOfWork:
         await self.conn.commit()
         self._committed = True
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
+        exc = exc_info[1] if len(exc_info) > 1 and isinstance(exc_info[1], BaseException) else None
         conn, self._conn = self._conn, None
         session, self._session = self._session, None
         assert conn is not None and session is not None
@@ -69,9 +73,18 @@ class SqlUnitOfWork:
             try:
                 if not self._committed:
                     await session.rollback()  # also drops the held writes
+            except Exception:
+                if exc is None:
+                    raise
+                # The error that ended the work is the one the caller must see (a CheckViolation,
+                # say), not a failure to clean up after it. A connection that could not roll back
+                # is closed, so the pool discards it instead of lending out an open transaction.
+                logger.warning("rollback failed after %r; connection discarded", exc, exc_info=True)
+                await conn.close()
             finally:
                 if self._pipeline is not None:
-                    await self._pipeline.__aexit__(None, None, None)
+                    await self._pipeline.__aexit__(type(exc) if exc else None, exc,
+                                                   exc.__traceback__ if exc else None)
         finally:
             await self._pool.putconn(conn)  # the pool discards a broken connection
 
