@@ -27,9 +27,11 @@ class Worker:
         self.pid = PidFile(lab_dir / "run" / f"{self.name}.pid",
                            marker=f"fintech_core.cli.main {command}")
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """True if this call started the process, False if it reused a live one (e.g. left
+        running by a `fincore up` that was killed)."""
         if self.pid.read() is not None:
-            return
+            return False
         proc = spawn([sys.executable, "-m", "fintech_core.cli.main", self.command], self.log,
                      env=self.env)
         self.pid.write(proc.pid)
@@ -39,6 +41,7 @@ class Worker:
             tail = "\n".join(self.log.read_text().splitlines()[-15:])
             raise RuntimeError(f"`fincore {self.command}` exited with {proc.returncode}; "
                                f"{self.log}:\n{tail}")
+        return True
 
     def stop(self) -> None:
         pid = self.pid.read()
