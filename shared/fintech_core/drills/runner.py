@@ -32,7 +32,7 @@ SIDES: dict[str, tuple[type[Target], ...]] = {
 
 def run(name: str, phase: int | None = None, against: Against = "both",
         session: LabSession | None = None) -> DrillReport:
-    """Play drill `name`. Without a session, one is started (servers reused if running) and
+    """Play drill `name`. Without a session, one is started (on servers of its own) and
     closed afterwards; notebooks and tests pass theirs to pay the start-up once."""
     drill = get(name)
     if against not in SIDES:
