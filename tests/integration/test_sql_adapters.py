@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from datetime import UTC, datetime
 
 import psycopg
@@ -53,6 +55,69 @@ async def test_balance_check_constraint_is_the_last_line_of_defence(uow_factory)
             await uow.commit()  # the write is held until here (db/write_behind.py)
     async with uow_factory() as uow:
         assert (await uow.accounts.get(a.id)).balance == 0
+
+
+async def wait_for_sqlstate(fd: int, sqlstate: str, timeout: float = 10) -> None:
+    """Wait until an ErrorResponse with `sqlstate` sits unread in the connection's socket.
+    Peeking leaves the bytes for libpq; the SQLSTATE travels as the field `C<code>\\0`."""
+    sock = socket.socket(fileno=os.dup(fd))  # our own descriptor: closing it keeps psycopg's
+    try:
+        for _ in range(int(timeout / 0.01)):
+            try:
+                pending = sock.recv(1 << 16, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+                if f"C{sqlstate}\0".encode() in pending:
+                    return
+            except BlockingIOError:
+                pass
+            await asyncio.sleep(0.01)
+    finally:
+        sock.close()
+    raise AssertionError(f"no error {sqlstate} arrived in {timeout} s")
+
+
+async def test_an_error_read_before_commit_surfaces_not_pipeline_aborted(db0: str) -> None:
+    """The sequence behind a flaky `PipelineAborted`: in pipeline mode the server sends a failed
+    statement's error at once, so it can reach our socket before COMMIT is sent. COMMIT then
+    raises the CheckViolation before its Sync goes out, and the rollback that follows collects
+    COMMIT's "pipeline aborted" result. Waiting for the error to arrive makes that order certain;
+    the CheckViolation must surface and the connection must come back clean."""
+    a = account()
+    pool = AsyncConnectionPool(db0, min_size=1, max_size=1, open=False)
+    await pool.open(wait=True)
+    factory = SqlUnitOfWorkFactory(pool, pipeline=True)
+    try:
+        async with factory() as uow:
+            await uow.accounts.add(a)
+            await uow.commit()
+        with pytest.raises(psycopg.errors.CheckViolation):
+            async with factory() as uow:
+                await uow.accounts.apply_deltas({a.id: -1})
+                if uow.conn.raw.pgconn.ssl_in_use:
+                    pytest.skip("the error cannot be seen in an encrypted stream")
+                await uow.conn.flush()  # the UPDATE is sent, without a Sync
+                await wait_for_sqlstate(uow.conn.raw.pgconn.socket, "23514")
+                await uow.commit()
+        async with factory() as uow:  # the one pooled connection, rolled back and usable
+            assert (await uow.accounts.get(a.id)).balance == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_failed_rollback_never_hides_the_error_that_ended_the_work(uow_factory,  # type: ignore[no-untyped-def]
+                                                                          db0: str) -> None:
+    """The backend dies, then the work fails: the rollback fails too, but the caller sees the
+    work's own error, and the pool lends a working connection next."""
+    class WorkFailed(Exception):
+        pass
+
+    with pytest.raises(WorkFailed):
+        async with uow_factory() as uow:
+            await uow.accounts.get(uuid7())  # the transaction is open
+            with psycopg.connect(db0, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (uow.conn.info.backend_pid,))
+            raise WorkFailed
+    async with uow_factory() as uow:
+        assert await uow.accounts.get(uuid7()) is None
 
 
 async def test_lock_returns_only_existing_accounts_in_id_order(uow_factory) -> None:  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ def lab_env() -> Iterator[dict[str, str]]:
     env.update(FINCORE_LAB_DIR=str(lab_dir / "lab"), FINCORE_PG_PORT=str(free_port()),
                FINCORE_REDIS_PORT=str(free_port()), FINCORE_BROKER_PORT=str(free_port()),
                FINCORE_API_PORT=str(free_port()))
+    env["COLUMNS"] = "200"  # rich wraps at the terminal width; tests read whole lines
     yield env
     subprocess.run([*FINCORE, "down"], env=env, capture_output=True, timeout=120)
     shutil.rmtree(lab_dir, ignore_errors=True)
@@ -86,16 +87,41 @@ def test_data_survives_a_restart(lab_env: dict[str, str]) -> None:
     assert httpx.get(f"{api}/accounts/{account['id']}").json()["owner"] == "persist"
 
 
-def test_a_taken_port_is_a_clear_error(lab_env: dict[str, str]) -> None:
+@pytest.mark.parametrize(("setting", "squatter"), [
+    ("FINCORE_PG_PORT", "listening"), ("FINCORE_PG_PORT", "bound only"),
+    ("FINCORE_REDIS_PORT", "bound only"), ("FINCORE_BROKER_PORT", "bound only"),
+    ("FINCORE_API_PORT", "listening")])
+def test_a_taken_port_stops_up_before_anything_starts(lab_env: dict[str, str], setting: str,
+                                                      squatter: str) -> None:
+    """Any of the four ports held by another program: one line naming the variable and a free
+    port, and nothing started (no initdb, no process, no other port listening). A socket that is
+    bound but not listening is missed by a connect test (pg_ctl then failed with its log).
+    (A silent listener on the broker port works too, but the broker health check that decides
+    "reuse or refuse" takes ~30 s to give up on it.)"""
+    import re
     import socket
 
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", int(lab_env["FINCORE_REDIS_PORT"])))
-        squatter.listen()
-        result = fcl(lab_env, "up", "--detach", "--phase", "0")
-    assert result.returncode == 1
-    assert "FINCORE_REDIS_PORT" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", int(lab_env[setting])))
+        if squatter == "listening":
+            holder.listen()
+        result = fcl(lab_env, "up", "--detach", "--phase", "2")
+        others_listening = [p for p in ports(lab_env)
+                            if p != int(lab_env[setting]) and port_open("127.0.0.1", p)]
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "Traceback" not in out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out  # one line, also when rich would wrap it (COLUMNS is set wide)
+    suggested = re.search(rf"port {lab_env[setting]} \(\w+\) is taken by another program; "
+                          rf"set {setting}=(\d+)", out)
+    assert suggested, out
+    with socket.socket() as probe:  # the suggestion was free
+        probe.bind(("127.0.0.1", int(suggested.group(1))))
+    assert others_listening == []
+    lab_dir = Path(lab_env["FINCORE_LAB_DIR"])
+    assert not (lab_dir / "postgres").exists()
+    assert not list(lab_dir.glob("run/*.pid"))
 
 
 def test_external_servers_are_used_and_never_started(lab: Lab, tmp_path: Path) -> None:
@@ -192,3 +218,29 @@ def test_phase2_up_starts_the_relay_and_consumers_and_down_stops_them(
     assert fcl(lab_env, "down").returncode == 0
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
                    for p in pids)
+
+
+def test_up_after_a_crash_says_what_it_reused_and_what_it_started(
+        lab_env: dict[str, str]) -> None:
+    """`fcl up` and its API killed with SIGKILL leave the servers, the relay and the
+    consumers running: the next `up` reuses them and says so, and starts only the API."""
+    from fintech_core.stack.processes import wait_until
+
+    run = Path(lab_env["FINCORE_LAB_DIR"]) / "run"
+    first = subprocess.Popen([*FINCORE, "up", "--phase", "2"], env=lab_env, text=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    names = ("supervisor", f"api-{lab_env['FINCORE_API_PORT']}", "worker-relay", "worker-consume")
+    assert wait_until(lambda: all((run / f"{n}.pid").exists() for n in names), 120, 0.2)
+    pid = {n: int((run / f"{n}.pid").read_text()) for n in names}
+    os.kill(pid["supervisor"], signal.SIGKILL)
+    os.kill(pid[names[1]], signal.SIGKILL)
+    first.wait(timeout=10)
+    again = fcl(lab_env, "up", "--detach", "--phase", "2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    out = again.stdout
+    for name in ("postgres", "redis", "broker"):
+        assert f"reusing the {name} already at" in out, out
+    assert f"reusing relay (pid {pid['worker-relay']})" in out, out
+    assert f"reusing consume (pid {pid['worker-consume']})" in out, out
+    assert "started the API at" in out, out
+    assert "starting relay" not in out and "started relay" not in out, out

@@ -31,6 +31,7 @@ from fintech_core.phase import Registry
 from fintech_core.settings import Settings
 from fintech_core.stack.component import Health
 from fintech_core.stack.lab import Lab
+from fintech_core.stack.preflight import check_ports, lab_claims
 from fintech_core.stack.processes import PidFile
 
 app = typer.Typer(help="Fintech Core Lab: run the real stack, the service and its drills.",
@@ -79,21 +80,26 @@ def up(phase: PhaseOpt = None,
     if not detach and pidfile.read() is not None:
         console.print("[yellow]`fcl up` is already running; `./fcl down` stops it.[/]")
         raise typer.Exit(1)
+    composed = composition(settings)
+    api = lab.api(composed, naive_baseline=naive, drill_mode=drill)
+    check_ports(lab_claims(lab, api))  # every port, before anything starts
     with console.status("starting the lab...") as status:
         def progress(msg: str) -> None:
             status.update(msg)
             console.log(msg)
 
-        composed = composition(settings)
         lab.start_servers(progress)
         lab.prepare_database(composed, progress)
-        api = lab.api(composed, naive_baseline=naive, drill_mode=drill)
-        progress(f"starting the API (phase {settings.phase})")
-        api.start()
+        status.update(f"starting the API (phase {settings.phase})")
+        # After a crash (`up` and the API killed) the relay and consumers may still run: say
+        # which processes were reused and which this run started.
+        verb = "started" if api.start() else "reusing"
+        progress(f"{verb} the API at {api.url()} (pid {api.running_pid()})")
         workers = lab.workers(composed)
         for worker in workers:
-            progress(f"starting {worker.name}")
-            worker.start()
+            status.update(f"starting {worker.name}")
+            verb = "started" if worker.start() else "reusing"
+            progress(f"{verb} {worker.name} (pid {worker.running_pid()})")
     rows = [*lab.status(), api.health(), *(w.health() for w in workers)]
     console.print(_health_table(rows))
     console.print(f"API        {api.url()}\nOpenAPI    {api.url()}/docs\n"

@@ -5,6 +5,7 @@ reads travel together with the next read or with COMMIT, one round trip instead 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from fintech_core.idempotency.sql import SqlIdempotencyStore
 from fintech_core.service.retry import RetryTransaction
 from fintech_core.transfers.ports import TransferRepository
 from fintech_core.transfers.sql import SqlTransfers
+
+logger = logging.getLogger(__name__)
 
 ExtensionFactory = Callable[[WriteBehindConnection], Any]
 
@@ -68,12 +71,12 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: object) -> None:
-        await self._release()
+        await self._release(exc)
         if exc is not None and is_benign_race(exc):
             # Classified here, so the service layer's retry loop names no driver error.
             raise RetryTransaction(f"benign race: {type(exc).__name__}") from exc
 
-    async def _release(self) -> None:
+    async def _release(self, exc: BaseException | None) -> None:
         conn, self._conn = self._conn, None
         session, self._session = self._session, None
         assert conn is not None and session is not None
@@ -81,9 +84,18 @@ class SqlUnitOfWork:
             try:
                 if not self._committed:
                     await session.rollback()  # also drops the held writes
+            except Exception:
+                if exc is None:
+                    raise
+                # The error that ended the work is the one the caller must see (a CheckViolation,
+                # say), not a failure to clean up after it. A connection that could not roll back
+                # is closed, so the pool discards it instead of lending out an open transaction.
+                logger.warning("rollback failed after %r; connection discarded", exc, exc_info=True)
+                await conn.close()
             finally:
                 if self._pipeline is not None:
-                    await self._pipeline.__aexit__(None, None, None)
+                    await self._pipeline.__aexit__(type(exc) if exc else None, exc,
+                                                   exc.__traceback__ if exc else None)
         finally:
             await self._pool.putconn(conn)  # the pool discards a broken connection
 

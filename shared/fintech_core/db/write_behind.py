@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg.errors import PipelineAborted
 
 
 class Session(Protocol):
@@ -75,7 +76,14 @@ class WriteBehindConnection:
 
     async def rollback(self) -> None:
         self._held.clear()
-        await self.raw.rollback()
+        try:
+            await self.raw.rollback()
+        except PipelineAborted:
+            # Pipeline mode: the server sends an error at once, so it can be read while COMMIT
+            # is being sent, before COMMIT's Sync. COMMIT is then still in flight, and rollback()'s
+            # first Sync collects its "aborted" result and raises before sending ROLLBACK. That
+            # Sync did end the aborted pipeline, so the second rollback() really rolls back.
+            await self.raw.rollback()
 
     def __getattr__(self, name: str) -> Any:
         # Everything else (cursor, transaction, info, ...) is the connection's own. A cursor made

@@ -33,7 +33,7 @@ SIDES: dict[str, tuple[type[Target], ...]] = {
 def run(name: str, composition: Composition | None = None, against: Against = "both",
         session: LabSession | None = None) -> DrillReport:
     """Play drill `name` of `composition` (or of the session's). Without a session, one is
-    started (servers reused if running) and closed afterwards; notebooks and tests pass theirs
+    started (on servers of its own) and closed afterwards; notebooks and tests pass theirs
     to pay the start-up once."""
     if session is not None:
         if composition is not None and composition.number != session.phase:

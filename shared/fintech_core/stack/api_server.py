@@ -25,9 +25,10 @@ class ApiServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60) -> bool:
+        """True if this call started the API, False if it reused this lab's live one."""
         if self.pid.read() is not None:
-            return
+            return False
         if port_open(self.host, self.port):
             raise RuntimeError(f"port {self.port} is taken; set FINCORE_API_PORT")
         proc = spawn([sys.executable, "-m", "uvicorn", self.app, "--factory", "--host", self.host,
@@ -42,6 +43,7 @@ class ApiServer:
             self.pid.path.unlink(missing_ok=True)
             raise RuntimeError(f"the API exited with {proc.returncode}; "
                                f"{self.log}:\n{self._log_tail()}")
+        return True
 
     def _log_tail(self, lines: int = 20) -> str:
         try:

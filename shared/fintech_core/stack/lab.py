@@ -21,6 +21,7 @@ from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.broker import EmbeddedBroker
 from fintech_core.stack.component import Health
 from fintech_core.stack.postgres import EmbeddedPostgres
+from fintech_core.stack.preflight import check_ports, lab_claims
 from fintech_core.stack.redis import EmbeddedRedis
 from fintech_core.stack.workers import Worker, stop_all
 
@@ -74,7 +75,8 @@ class Lab:
     def start_servers(self, progress: Progress = _quiet) -> None:
         """Start each embedded server, or reuse one that already answers on its port as the
         right kind of server (e.g. `make up` from another checkout). A port held by anything
-        else is an error that names the setting to change."""
+        else is an error that names the setting to change, raised before anything starts."""
+        check_ports(lab_claims(self))
         for component in self.embedded():
             if component.health().ok:
                 progress(f"reusing the {component.name} already at {component.url()}")

@@ -27,9 +27,27 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """A port nobody holds now, and never one of the lab's own (the defaults and the configured
+    FINCORE_*_PORT values): a test or notebook server holding 54320 while `make up` is down would
+    make the next `make up` fail."""
+    reserved = lab_ports()
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in reserved:
+            return port
+
+
+def lab_ports() -> set[int]:
+    from fintech_core.settings import Settings
+
+    fields = ("pg_port", "redis_port", "broker_port", "api_port")
+    ports = {int(Settings.model_fields[f].default) for f in fields}
+    with contextlib.suppress(ValueError):  # a malformed FINCORE_* value is reported elsewhere
+        configured = Settings()
+        ports |= {int(getattr(configured, f)) for f in fields}
+    return ports
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]

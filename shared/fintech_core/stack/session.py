@@ -1,18 +1,31 @@
 """A lab session for notebooks, drills and scripts: real servers, one API process, clean exit.
 
-`LabSession(composition(1))` reuses the embedded servers if `make up` is running (or the FINCORE_* URLs
-if set), otherwise starts them; it always starts its *own* API process on a free port, so arming
-a fault in a drill never disturbs the API a reader has open in another terminal. `close()` stops
-that API and only the servers this session started.
+`LabSession(composition(1))` runs on a lab of its own: embedded PostgreSQL, Redis and broker in a
+temporary lab directory, on free ports that are never the lab's own (54320, 63790, 19092, 8000
+or the FINCORE_*_PORT values), so a `make up` running beside it is never touched: not its
+databases (a notebook's relay never competes with the lab's for one outbox), not its broker (a
+notebook that stops "the broker" stops its own). Servers named by FINCORE_* URLs are used
+instead, with databases of the session's own (`<prefix>_s<pid>_p<phase>`, dropped at close).
+Tests pass `settings=` to run on servers they already started.
+
+The session always starts its *own* API process (and, from phase 2, relay and consumers), so
+arming a fault in a drill never disturbs the API a reader has open in another terminal.
+`close()` stops them, then only the servers this session started.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from types import TracebackType
 
 import httpx
 import psycopg
 
+from fintech_core.db.admin import drop_database
 from fintech_core.phase import Composition
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
@@ -24,7 +37,12 @@ class LabSession:
                  settings: Settings | None = None, **flags: object) -> None:
         self.composition = composition
         self.phase = composition.number
-        self.lab = Lab(settings or Settings())
+        self._own_dir: Path | None = None
+        self._own_databases = False
+        if settings is None:
+            settings, self._own_dir = own_lab(Settings())
+            self._own_databases = settings.database_url is not None
+        self.lab = Lab(settings)
         self._started = [c for c in self.lab.embedded() if not c.health().ok]
         self.api = self.lab.api(composition, port=free_port(), host="127.0.0.1",
                                 naive_baseline=naive, drill_mode=drill, **flags)
@@ -65,12 +83,34 @@ class LabSession:
         self.workers[name] = self.workers[name].with_env(self.lab.env(phase=self.phase, **flags))
         self.workers[name].start()
 
+    def stop_broker(self) -> None:
+        """Stop the broker, for a "broker down" lesson: only one this session started."""
+        broker = self.lab.broker
+        if broker is None or broker not in self._started:
+            raise RuntimeError(
+                f"refusing to stop the broker at {self.lab.kafka_bootstrap()}: this session did "
+                "not start it (FINCORE_KAFKA_BOOTSTRAP is set), and others may depend on it; "
+                "unset FINCORE_KAFKA_BOOTSTRAP to run this on a broker of the session's own")
+        broker.stop()
+
+    def start_broker(self) -> None:
+        assert self.lab.broker is not None and self.lab.broker in self._started
+        self.lab.broker.start()
+
     def _stop_owned(self) -> None:
         for worker in self.workers.values():
             worker.stop()
         self.api.stop()
+        if self._own_databases:  # on servers the session shares: leave nothing behind
+            with contextlib.suppress(psycopg.Error):  # unreachable: nothing more to clean
+                drop_database(self.lab.database_url(), self._database_name())
         for component in reversed(self._started):
             component.stop()
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+
+    def _database_name(self) -> str:
+        return self.lab.settings.model_copy(update={"phase": self.phase}).database_name()
 
     def close(self) -> None:
         self.http.close()
@@ -82,3 +122,15 @@ class LabSession:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def own_lab(base: Settings) -> tuple[Settings, Path]:
+    """`base` moved to a fresh lab directory and free ports (for the servers it embeds), and to
+    databases of its own on the servers it names by URL."""
+    lab_dir = Path(tempfile.mkdtemp(prefix="fincore-session-"))
+    lab_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
+    update: dict[str, object] = {"lab_dir": lab_dir, "pg_port": free_port(),
+                                 "redis_port": free_port(), "broker_port": free_port()}
+    if base.database_url is not None:
+        update["database_prefix"] = f"{base.database_prefix}_s{os.getpid()}"
+    return base.model_copy(update=update), lab_dir

@@ -35,9 +35,11 @@ class Worker:
     def with_env(self, env: dict[str, str]) -> Worker:
         return Worker(self.lab_dir, self.spec, self.cli_module, env, self.tag)
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """True if this call started the process, False if it reused a live one (e.g. left
+        running by an `fcl up` that was killed)."""
         if self.pid.read() is not None:
-            return
+            return False
         proc = spawn(self.argv, self.log, env=self.env)
         self.pid.write(proc.pid)
         time.sleep(0.3)
@@ -46,6 +48,7 @@ class Worker:
             tail = "\n".join(self.log.read_text().splitlines()[-15:])
             raise RuntimeError(f"worker {self.name} ({' '.join(self.spec.command)}) exited with "
                                f"{proc.returncode}; {self.log}:\n{tail}")
+        return True
 
     def stop(self) -> None:
         pid = self.pid.read()
