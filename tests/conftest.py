@@ -50,6 +50,17 @@ def lab() -> Iterator[Lab]:
         shutil.rmtree(lab_dir, ignore_errors=True)
 
 
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A directory for a test that starts servers of its own (pid files, data, logs). Not
+    tmp_path: a pytest session starting elsewhere prunes older basetemp directories, and with
+    them the pid files a running server is stopped by (seen: a port still listening after
+    `down`, because its pid file was gone)."""
+    path = Path(tempfile.mkdtemp(prefix="fincore-test-servers-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 _prepared: dict[int, str] = {}
 
 

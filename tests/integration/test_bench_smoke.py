@@ -152,12 +152,12 @@ def test_cpu_per_request_is_measured_for_both_processes(lab: Lab) -> None:
     assert out["api_cpu_ms_per_request"] > 0 and out["postgres_cpu_ms_per_request"] > 0
 
 
-def test_a_benchmark_stops_the_servers_it_started(tmp_path: Path) -> None:
+def test_a_benchmark_stops_the_servers_it_started(server_dir: Path) -> None:
     """Run against a lab with nothing running: afterwards nothing of it may still listen."""
     from fintech_core.settings import Settings
     from fintech_core.stack.processes import free_port, port_open
 
-    settings = Settings(lab_dir=tmp_path / "lab", pg_port=free_port(), redis_port=free_port(),
+    settings = Settings(lab_dir=server_dir / "lab", pg_port=free_port(), redis_port=free_port(),
                         broker_port=free_port())
     profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(1,), seconds=0.5,
                       accounts=3)

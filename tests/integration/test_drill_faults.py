@@ -20,14 +20,14 @@ pytestmark = pytest.mark.integration
 
 
 def stage_of(s: LabSession) -> Stage:
-    return Stage(s.lab, s.api, s.database_url, s.phase)
+    return Stage(s.lab, s.api, s.database_url, s.composition)
 
 
-def test_broker_really_goes_down_and_comes_back(lab: Lab, tmp_path: Path) -> None:
+def test_broker_really_goes_down_and_comes_back(lab: Lab, server_dir: Path) -> None:
     # A broker of its own: memory storage loses every topic on a restart, which must not
     # happen to a broker other tests share.
     own = Lab(lab.settings.model_copy(update={
-        "lab_dir": tmp_path, "broker_port": free_port(), "kafka_bootstrap": None,
+        "lab_dir": server_dir, "broker_port": free_port(), "kafka_bootstrap": None,
         "database_url": lab.database_url(), "redis_url": lab.redis_url()}))
     assert own.broker is not None and own.postgres is None and own.redis is None
     own.broker.start()

@@ -132,10 +132,10 @@ def test_a_phase_fault_may_not_shadow_a_core_fault() -> None:
         registry(None, (shadow,))
 
 
-def test_a_throwaway_phase_worker_is_started_and_stopped_by_the_lab(tmp_path: Path) -> None:
+def test_a_throwaway_phase_worker_is_started_and_stopped_by_the_lab(server_dir: Path) -> None:
     """`up` starts what the composition declares and `down` stops it: a real child process
     through the throwaway registry's own CLI entry point."""
-    lab = Lab(Settings(lab_dir=tmp_path, database_url="postgresql://unused@127.0.0.1:9/x",
+    lab = Lab(Settings(lab_dir=server_dir, database_url="postgresql://unused@127.0.0.1:9/x",
                        redis_url="redis://127.0.0.1:9/0", kafka_bootstrap="127.0.0.1:9"))
     composed = THROWAWAY_REGISTRY.composition(THROWAWAY.number)
     workers = {w.spec.name: w for w in lab.workers(composed)}
@@ -143,7 +143,7 @@ def test_a_throwaway_phase_worker_is_started_and_stopped_by_the_lab(tmp_path: Pa
     beeper = workers["beeper"]
     beeper.start()
     try:
-        mark = tmp_path / "beeper.mark"
+        mark = server_dir / "beeper.mark"
         assert wait_until(mark.exists, 30, 0.1), beeper.log.read_text()
         assert int(mark.read_text()) == beeper.running_pid()
     finally:
