@@ -65,10 +65,12 @@ def relay(phase: PhaseOpt = None) -> None:
 def consume(phase: PhaseOpt = None,
             only: Annotated[list[str] | None, typer.Option(help="Run only these consumers.")]
             = None) -> None:
-    """Run the consumers (activity, audit), each in its own group, until stopped."""
+    """Run the consumers (activity, audit) until stopped. Start as many processes as you like:
+    they share each consumer's partitions through leases in PostgreSQL."""
     s, url, bootstrap = _where(phase)
     config = ConsumerConfig(url, bootstrap, topics_for(s), s.event_partitions,
-                            s.consumer_max_attempts, s.consumer_backoff_ms)
+                            s.consumer_max_attempts, s.consumer_backoff_ms,
+                            s.consumer_lease_seconds)
     _until_signal([ConsumerRunner(h, config) for h in CONSUMERS if not only or h.name in only])
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from kafka import KafkaProducer
 
+from fintech_core.events.leases import reset_topic
 from fintech_core.events.topics import Topics, ensure_topics
 
 log = logging.getLogger("fincore.relay")
@@ -93,22 +94,23 @@ class Relay:
     published: int = 0
     requeued: int = 0
     _producer: Any = None
+    _topic_lost: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self._stop.set()
 
     def _ensure_producer(self) -> bool:
-        """Connect if needed; True when the events topic had to be created: whatever was
-        published before (by this relay or an earlier one) exists nowhere but in the outbox,
-        as after a restart of the memory-storage broker."""
-        lost = False
+        """Connect if needed; True when the events topic had to be created and that was not
+        yet accounted for: whatever was published before (by this relay or an earlier one)
+        exists nowhere but in the outbox, as after a restart of the memory-storage broker. The
+        flag stays up until the claim that re-queues commits (see claim_and_publish)."""
         if self._producer is None:
             created = ensure_topics(self.config.bootstrap, self.config.topics,
                                     self.config.partitions)
-            lost = self.config.topics.events in created
+            self._topic_lost = self._topic_lost or self.config.topics.events in created
             self._producer = self.producer_factory(self.config.bootstrap)
-        return lost
+        return self._topic_lost
 
     def _drop_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -120,10 +122,16 @@ class Relay:
 
     def claim_and_publish(self, conn: psycopg.Connection) -> int:
         """One claim; returns how many rows were published and marked."""
-        lost = self._ensure_producer()
-        with conn.transaction():
-            if lost:
+        if self._ensure_producer():
+            # Before this relay publishes to the new topic, in one transaction: the events go
+            # back in the queue, and every consumer starts the topic again at offset 0 with its
+            # leases revoked (a position in the lost topic means nothing in the new one, and a
+            # consumer still reading at it fails its fence).
+            with conn.transaction():
                 self.requeued += requeue_unconsumed(conn)
+                reset_topic(conn, self.config.topics.events)
+            self._topic_lost = False
+        with conn.transaction():
             lanes = [r[0] for r in conn.execute(
                 "SELECT l FROM generate_series(0, %s) l WHERE pg_try_advisory_xact_lock(%s, l)",
                 (LANES - 1, LANE_LOCK))]

@@ -21,23 +21,22 @@ from fintech_core.settings import Settings
 class Topics:
     events: str
     dlq: str
-    group_prefix: str
-
-    def group(self, consumer: str) -> str:
-        return f"{self.group_prefix}.{consumer}"
 
 
 def topics_for(settings: Settings) -> Topics:
     db = settings.database_name()
-    return Topics(events=f"{db}.transfers", dlq=f"{db}.dlq", group_prefix=db)
+    return Topics(events=f"{db}.transfers", dlq=f"{db}.dlq")
 
 
-def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list[str]:
-    """Create the missing topics; return the names created (empty when all existed)."""
+def ensure_topics(bootstrap: str, topics: Topics, partitions: int,
+                  only: tuple[str, ...] | None = None) -> list[str]:
+    """Create the missing topics (all, or `only` these); return the names created (empty when
+    all existed). Consumers create only the DLQ: whoever creates the events topic must reset
+    the stored consumer offsets, which the relay does (see relay.py)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     try:
         existing = set(admin.list_topics())
-        missing = [t for t in (topics.events, topics.dlq) if t not in existing]
+        missing = [t for t in only or (topics.events, topics.dlq) if t not in existing]
         created = []
         for name in missing:
             try:
