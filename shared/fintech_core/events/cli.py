@@ -168,9 +168,8 @@ def topics(phase: PhaseOpt = None,
         if not info.exists:
             table.add_row(info.name, "-", "-", "-", "-", "(not created yet)")
         for p in info.partitions:
-            at = ", ".join(f"{c} {o}" + (f" ({w})" if w else "")
-                           for (tp, part), rows in resume.items() if (tp, part) ==
-                           (info.name, p.partition) for c, o, w in rows)
+            at = ", ".join(f"{c} {o}" + (f" ({owner})" if owner else "")
+                           for c, o, owner in resume.get((info.name, p.partition), []))
             table.add_row(info.name, str(p.partition), str(p.leader),
                           str(p.reported_beginning), str(p.reported_end), at or "-")
     console.print(table)
