@@ -12,7 +12,7 @@ import pytest
 
 from fintech_core.events import ops
 from fintech_core.events.consumer import Outcome
-from fintech_core.events.leases import LeaseLost, Leases, reset_topic
+from fintech_core.events.leases import LeaseLost, Leases, new_incarnation, reset_topic
 from fintech_core.events.topics import topics_for
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import wait_until
@@ -136,3 +136,15 @@ def test_a_lost_lease_fences_its_holder_off(db: EventsDb) -> None:
         with pytest.raises(LeaseLost), conn.transaction():
             b.advance(conn, 1, 9)
         assert b.tick(conn, 3) and b.owned[1].next_offset == 0
+        with conn.transaction():
+            b.advance(conn, 1, 5)
+        b.committed(1, 5)
+        # The relay records the topic's broker id: the first one and a repeat reset nothing, a
+        # new one (the topic was recreated, by whoever) resets every position.
+        assert not new_incarnation(conn, topic, "id-1")
+        assert not new_incarnation(conn, topic, "id-1")
+        assert offsets(db, "audit")[1] == 5
+        assert new_incarnation(conn, topic, "id-2")
+        assert offsets(db, "audit") == {0: 0, 1: 0, 2: 0}
+        # The topic came back with fewer partitions (recreated by the broker): leases follow.
+        assert b.tick(conn, 2) and set(b.owned) == {0, 1}

@@ -8,7 +8,8 @@ What the database guarantees after this migration:
   as the effect and its processed_events row: position and effects cannot disagree;
 - one process at a time advances a partition: the advance is fenced by the `epoch` the process
   claimed, and every claim bumps it;
-- partitions of a process that stopped renewing are free once its lease expires.
+- partitions of a process that stopped renewing are free once its lease expires;
+- the stored offsets refer to the topic incarnation recorded in event_topics.
 """
 
 from pathlib import Path
@@ -28,4 +29,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE consumer_members, consumer_partitions")
+    op.execute("DROP TABLE event_topics, consumer_members, consumer_partitions")

@@ -22,3 +22,10 @@ CREATE TABLE consumer_members (
     PRIMARY KEY (consumer, owner)
 );
 COMMENT ON TABLE consumer_members IS 'Live consumer processes, renewed with their leases: each takes ceil(partitions / live members) partitions, so a new process gets a share and a dead one''s share is spread over the rest.';
+
+CREATE TABLE event_topics (
+    topic       text PRIMARY KEY,
+    topic_id    text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE event_topics IS 'The broker''s id of the topic incarnation the stored offsets refer to. The memory broker loses its topics on restart, and a consumer fetching from a missing topic makes it create one (4 partitions, whatever the client asks). The relay compares this id with the broker''s: a different one means a new, empty topic, so it re-queues the unconsumed events and resets every consumer offset to 0.';

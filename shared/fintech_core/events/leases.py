@@ -83,23 +83,25 @@ class Leases:
             # Only leases still at the epoch this process claimed are its own.
             self.owned = {p: c for p, c in self.owned.items() if live.get(p) == c.epoch}
         share = math.ceil(partitions / max(members, 1))
-        extra = sorted(self.owned)[share:]
+        gone = [p for p in self.owned if p >= partitions]  # the topic came back smaller
+        extra = gone + sorted(p for p in self.owned if p < partitions)[share:]
         if extra:
             self.release(conn, extra)
         elif len(self.owned) < share:
-            self._claim(conn, share - len(self.owned))
+            self._claim(conn, share - len(self.owned), partitions)
         return self.owned != before
 
-    def _claim(self, conn: psycopg.Connection, n: int) -> None:
+    def _claim(self, conn: psycopg.Connection, n: int, partitions: int) -> None:
         # SKIP LOCKED: a row locked by its owner's in-flight effect is busy, not free.
         rows = conn.execute(
             "UPDATE consumer_partitions SET owner = %(me)s, epoch = epoch + 1,"
             " lease_expires_at = now() + make_interval(secs => %(ttl)s)"
             " WHERE (consumer, topic, kafka_partition) IN (SELECT consumer, topic,"
             "  kafka_partition FROM consumer_partitions WHERE consumer = %(c)s AND topic = %(t)s"
-            "  AND (owner IS NULL OR lease_expires_at < now()) ORDER BY kafka_partition"
-            "  LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
-            " RETURNING kafka_partition, epoch, next_offset", {**self._key(), "n": n}).fetchall()
+            "  AND kafka_partition < %(parts)s AND (owner IS NULL OR lease_expires_at < now())"
+            "  ORDER BY kafka_partition LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
+            " RETURNING kafka_partition, epoch, next_offset",
+            {**self._key(), "n": n, "parts": partitions}).fetchall()
         for p, epoch, next_offset in rows:
             self.owned[p] = Claim(epoch, next_offset)
 
@@ -142,3 +144,19 @@ def reset_topic(conn: psycopg.Connection, topic: str) -> int:
     return conn.execute(
         "UPDATE consumer_partitions SET next_offset = 0, epoch = epoch + 1, owner = NULL,"
         " lease_expires_at = NULL WHERE topic = %s", (topic,)).rowcount
+
+
+def new_incarnation(conn: psycopg.Connection, topic: str, topic_id: str) -> bool:
+    """Record the broker's id for `topic`. True when it differs from the one recorded, i.e. the
+    topic is a new, empty one: the stored offsets are then reset (see reset_topic). The first
+    id ever recorded resets nothing (there is no earlier incarnation to have offsets in)."""
+    row = conn.execute(
+        "WITH old AS (SELECT topic_id FROM event_topics WHERE topic = %(t)s)"
+        " INSERT INTO event_topics (topic, topic_id) VALUES (%(t)s, %(id)s)"
+        " ON CONFLICT (topic) DO UPDATE SET topic_id = excluded.topic_id,"
+        " recorded_at = clock_timestamp() WHERE event_topics.topic_id <> excluded.topic_id"
+        " RETURNING (SELECT topic_id FROM old)", {"t": topic, "id": topic_id}).fetchone()
+    if row is None or row[0] is None:  # unchanged, or the first one
+        return False
+    reset_topic(conn, topic)
+    return True

@@ -10,9 +10,10 @@ rebalance" on the embedded broker, processing nothing until the broker restarted
 kill paused every member of the group for a rebalance. Here the broker is only asked for
 records at an offset, which it cannot get wrong by a rebalance.
 
-The events topic is created by the relay, never here: when the relay finds it gone (the memory
-broker restarted) it resets the stored offsets in the same transaction that re-queues the events,
-so a consumer never resumes a recreated topic at an offset from the lost one.
+When the events topic is recreated (the memory broker restarted), its broker id changes; the
+relay notices, and resets the stored offsets in the transaction that re-queues the events, so a
+consumer never keeps a position from the lost topic. Partitions come from the topic's metadata:
+a topic the broker recreated by itself may have a different count, and the leases follow it.
 """
 
 from __future__ import annotations
