@@ -143,10 +143,15 @@ class ConsumerRunner:
         if not self.leases.owned:
             self._stop.wait(min(renew_every, 0.5))
             return next_tick
+        # A record is applied only under the claim it was fetched under: a partition lost, or
+        # lost and claimed again (a new epoch, perhaps a reset offset), during this batch keeps
+        # the rest of its records out; the next poll starts at the position its claim sought.
+        epochs = {p: c.epoch for p, c in self.leases.owned.items()}
         for tp, records in consumer.poll(timeout_ms=200).items():
             for record in records:
-                if tp.partition not in self.leases.owned:
-                    break  # lost during this batch: its new owner resumes at the stored offset
+                claim = self.leases.owned.get(tp.partition)
+                if claim is None or claim.epoch != epochs.get(tp.partition):
+                    break
                 try:
                     self._apply(conn, record)
                 except LeaseLost:
