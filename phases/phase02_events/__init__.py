@@ -4,6 +4,8 @@ What this phase adds to phases 0..1 (and nothing else); the table in its README 
 from this object and checked by a test:
 - migrations: outbox (+ a NOTIFY that wakes the relay at COMMIT), processed_events,
   dead_letters, and two read models fed only by events: account_activity and audit_trail;
+  then (p2_0002) consumer offsets and partition leases (consumer_partitions, consumer_members)
+  and the topic incarnation they refer to (event_topics), in place of broker consumer groups;
 - SQLModel classes for dead_letters and the two read models (checked against the migration),
   served by GET /accounts/{id}/activity and GET /transfers/{id}/story;
 - transfer pipeline: write_outbox, appended after record_ledger_transfer (Append);

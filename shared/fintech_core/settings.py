@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(
         default=3, ge=1, le=20, description="Tries of a transient failure before the DLQ.")
     consumer_backoff_ms: int = Field(default=100, ge=0, description="First retry delay; doubles.")
+    consumer_lease_seconds: float = Field(
+        default=6.0, ge=0.5, le=300, description="Partition lease of a consumer process, renewed "
+        "every third of it: a killed process's partitions are taken over after at most this.")
     relay_crash_after_publish: bool = Field(
         default=False, description="Drill: the relay exits after the broker acknowledged a "
                                    "batch and before it marks the rows published.")

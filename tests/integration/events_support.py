@@ -85,25 +85,25 @@ class Workers:
 
 @contextmanager
 def running(db: EventsDb, bootstrap_servers: str | None = None,
-            relay: bool = True) -> Iterator[Workers]:
+            relay: bool = True, consumers: bool = True) -> Iterator[Workers]:
     s = db.settings
     where = bootstrap_servers or s.kafka_bootstrap
     assert where is not None
     topics = topics_for(s)
     the_relay = Relay(RelayConfig(db.url, where, topics, batch=200, poll_seconds=0.2))
-    consumers = [ConsumerRunner(h, ConsumerConfig(db.url, where, topics, backoff_ms=20))
-                 for h in CONSUMERS]
-    targets: list[Callable[[], None]] = [c.run for c in consumers]
+    runners = [ConsumerRunner(h, ConsumerConfig(db.url, where, topics, backoff_ms=20))
+               for h in CONSUMERS] if consumers else []
+    targets: list[Callable[[], None]] = [c.run for c in runners]
     if relay:
         targets.append(the_relay.run)
     threads = [threading.Thread(target=t, daemon=True) for t in targets]
     for t in threads:
         t.start()
     try:
-        yield Workers(the_relay, consumers)
+        yield Workers(the_relay, runners)
     finally:
         the_relay.stop()
-        for c in consumers:
+        for c in runners:
             c.stop()
         for t in threads:
             t.join(timeout=30)

@@ -45,9 +45,9 @@ class EventsBench:
     def _fresh_topics(self) -> None:
         """The bench database was just recreated; its topics must start empty too. A reused
         broker keeps an earlier run's topics, and a message that run left unconsumed (stopped
-        mid-way) names entries this database lacks: projected, it shows as drift. Deleting a
-        topic also drops the groups' offsets on it (seen on the embedded broker, as in Kafka);
-        the workers recreate the topics when they start."""
+        mid-way) names entries this database lacks: projected, it shows as drift. The new
+        database starts with no stored consumer offsets; the relay recreates the topics when
+        it starts (consumers wait for it)."""
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
         try:
             doomed = [t for t in (self.topics.events, self.topics.dlq) if t in admin.list_topics()]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import signal
 import threading
@@ -13,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fintech_core.events import ops
+from fintech_core.events import inspect_topics, ops
 from fintech_core.events.registry import CONSUMER_NAMES, CONSUMERS
 from fintech_core.events.relay import Relay, RelayConfig
 from fintech_core.events.runner import ConsumerConfig, ConsumerRunner
@@ -21,7 +23,7 @@ from fintech_core.events.topics import topics_for
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
 
-app = typer.Typer(help="Phase 2 events: status, verify, replay, dead letters.",
+app = typer.Typer(help="Phase 2 events: status, verify, replay, dead letters, topics, tail.",
                   no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: messages a consumer gave up on.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
@@ -65,10 +67,12 @@ def relay(phase: PhaseOpt = None) -> None:
 def consume(phase: PhaseOpt = None,
             only: Annotated[list[str] | None, typer.Option(help="Run only these consumers.")]
             = None) -> None:
-    """Run the consumers (activity, audit), each in its own group, until stopped."""
+    """Run the consumers (activity, audit) until stopped. Start as many processes as you like:
+    they share each consumer's partitions through leases in PostgreSQL."""
     s, url, bootstrap = _where(phase)
     config = ConsumerConfig(url, bootstrap, topics_for(s), s.event_partitions,
-                            s.consumer_max_attempts, s.consumer_backoff_ms)
+                            s.consumer_max_attempts, s.consumer_backoff_ms,
+                            s.consumer_lease_seconds)
     _until_signal([ConsumerRunner(h, config) for h in CONSUMERS if not only or h.name in only])
 
 
@@ -145,3 +149,64 @@ def dlq_replay(phase: PhaseOpt = None,
     with _conn(url) as conn:
         outcomes = ops.replay_dead_letters(conn, consumer)
     console.print(", ".join(f"{k}: {v}" for k, v in outcomes.items()))
+
+
+@app.command()
+def topics(phase: PhaseOpt = None,
+           all_: Annotated[bool, typer.Option("--all", help="Every topic on the broker.")] = False
+           ) -> None:
+    """The phase's topics: partitions, leaders, the offsets the broker reports, and where each
+    consumer resumes (stored in PostgreSQL)."""
+    s, url, bootstrap = _where(phase)
+    t = topics_for(s)
+    names = inspect_topics.list_topics(bootstrap) if all_ else [t.events, t.dlq]
+    with _conn(url) as conn:
+        resume = ops.positions(conn)
+    table = Table("topic", "partition", "leader", "reported beginning", "reported end",
+                  "consumers resume at (PostgreSQL)")
+    for info in inspect_topics.describe(bootstrap, names):
+        if not info.exists:
+            table.add_row(info.name, "-", "-", "-", "-", "(not created yet)")
+        for p in info.partitions:
+            at = ", ".join(f"{c} {o}" + (f" ({owner})" if owner else "")
+                           for c, o, owner in resume.get((info.name, p.partition), []))
+            table.add_row(info.name, str(p.partition), str(p.leader),
+                          str(p.reported_beginning), str(p.reported_end), at or "-")
+    console.print(table)
+    console.print("Reported end offsets are wrong on the embedded broker when producers batch "
+                  "(the relay does): progress is `fcl events status`, counted in PostgreSQL.")
+
+
+@app.command()
+def tail(phase: PhaseOpt = None,
+         topic: Annotated[str, typer.Option(help="events, dlq, or a full topic name.")] = "events",
+         limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+         timeout: Annotated[float, typer.Option(min=0.1, max=600, help="Seconds, at most.")]
+         = 5.0,
+         last: Annotated[bool, typer.Option("--last", help="The last LIMIT, not the first.")]
+         = False,
+         partition: Annotated[int | None, typer.Option(min=0)] = None,
+         key: Annotated[str | None, typer.Option(help="Only this key (an account id).")] = None,
+         as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False
+         ) -> None:
+    """Read a topic with no consumer group (nothing moves): partition@offset, key, event type
+    and id, outbox seq, headers; `!` marks a record whose seq is below an earlier one of its key
+    (a republished duplicate, or a reordering)."""
+    s, _, bootstrap = _where(phase)
+    t = topics_for(s)
+    name = {"events": t.events, "dlq": t.dlq}.get(topic, topic)
+    found = inspect_topics.tail(bootstrap, name, limit=limit, timeout=timeout, last=last,
+                                partition=partition, key=key)
+    if as_json:
+        for m in found:
+            typer.echo(json.dumps(dataclasses.asdict(m)))
+        return
+    table = Table("at", "key", "event", "event id", "seq", "headers", "")
+    for m in found:
+        extra = {k: v for k, v in m.headers.items() if k not in ("event_id", "event_type")}
+        table.add_row(f"{m.partition}@{m.offset}", m.key or "-", m.event_type or "?",
+                      m.event_id or "?", "-" if m.outbox_seq is None else str(m.outbox_seq),
+                      " ".join(f"{k}={v}" for k, v in extra.items()),
+                      "!" if m.behind_earlier_of_key else "")
+    console.print(table)
+    console.print(f"{len(found)} messages from {name}")

@@ -3,8 +3,9 @@
 Guarantees, and why:
 - once per (consumer, event id): the processed_events row and the effect commit in one
   transaction; a redelivered event finds the row and is skipped (DUPLICATE);
-- no loss: broker offsets are committed only after the effects of the whole batch committed, so
-  a crash replays from the last commit and the rule above absorbs the repeats;
+- no loss, no replay: the consumer's position (its offset, stored in PostgreSQL by the runner's
+  `fence`) advances in that same transaction, so a crash resumes at the first event not applied;
+  events delivered twice anyway (the relay republishes after its own crash) hit the rule above;
 - no crash loop: a message that cannot be parsed or names an unknown version is dead-lettered at
   once; any other failure is retried `max_attempts` times with doubling backoff, then
   dead-lettered. Either way the consumer moves on.
@@ -23,6 +24,7 @@ import psycopg
 from pydantic import ValidationError
 
 from fintech_core.events.contracts import Contract, Envelope, UnknownEvent, parse
+from fintech_core.events.leases import LeaseLost
 
 
 class Handler(Protocol):
@@ -53,6 +55,9 @@ class Outcome(StrEnum):
 
 
 OnDead = Callable[[Delivery, "Envelope | None", str, int], None]
+# Runs first in the transaction that applies or dead-letters a delivery: the runner advances the
+# stored offset there, fenced by its partition lease (raising leases.LeaseLost, never retried).
+Fence = Callable[[psycopg.Connection], None]
 
 
 def decode(delivery: Delivery) -> tuple[Envelope, Contract]:
@@ -61,8 +66,10 @@ def decode(delivery: Delivery) -> tuple[Envelope, Contract]:
 
 
 def _apply_once(conn: psycopg.Connection, handler: Handler, d: Delivery, envelope: Envelope,
-                event: Contract) -> Outcome:
+                event: Contract, fence: Fence | None) -> Outcome:
     with conn.transaction():
+        if fence is not None:
+            fence(conn)
         first = conn.execute(
             "INSERT INTO processed_events (consumer, event_id, event_type, outbox_seq, topic,"
             " kafka_partition, kafka_offset) VALUES (%s, %s, %s, %s, %s, %s, %s)"
@@ -79,7 +86,7 @@ def _apply_once(conn: psycopg.Connection, handler: Handler, d: Delivery, envelop
 
 def process(conn: psycopg.Connection, handler: Handler, d: Delivery, on_dead: OnDead, *,
             max_attempts: int = 3, backoff_ms: int = 100,
-            sleep: Callable[[float], None] = time.sleep) -> Outcome:
+            sleep: Callable[[float], None] = time.sleep, fence: Fence | None = None) -> Outcome:
     try:
         envelope, event = decode(d)
     except (ValidationError, UnknownEvent, ValueError) as exc:
@@ -93,7 +100,9 @@ def process(conn: psycopg.Connection, handler: Handler, d: Delivery, on_dead: On
     error = ""
     for attempt in range(1, max_attempts + 1):
         try:
-            return _apply_once(conn, handler, d, envelope, event)
+            return _apply_once(conn, handler, d, envelope, event, fence)
+        except LeaseLost:
+            raise  # not this process's partition any more: its new owner applies the event
         except psycopg.OperationalError:
             if conn.broken:
                 raise  # the database is gone: exit uncommitted, be redelivered after restart
@@ -107,9 +116,11 @@ def process(conn: psycopg.Connection, handler: Handler, d: Delivery, on_dead: On
 
 
 def record_dead(conn: psycopg.Connection, consumer: str, d: Delivery, envelope: Envelope | None,
-                error: str, attempts: int) -> None:
+                error: str, attempts: int, fence: Fence | None = None) -> None:
     """The durable dead letter (the embedded broker's DLQ topic does not survive a restart)."""
     with conn.transaction():
+        if fence is not None:
+            fence(conn)
         conn.execute(
             "INSERT INTO dead_letters (consumer, event_id, event_type, error, attempts, topic,"
             " kafka_partition, kafka_offset, record_key, record_value, record_headers)"

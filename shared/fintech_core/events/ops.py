@@ -65,6 +65,17 @@ def lag(conn: psycopg.Connection, consumer: str, last: int = 1000
     return (row[0], row[1]) if row else (None, None)
 
 
+def positions(conn: psycopg.Connection) -> dict[tuple[str, int], list[tuple[str, int, str]]]:
+    """(topic, partition) -> [(consumer, offset it resumes at, owner with a live lease or "")]:
+    the consumers' positions are PostgreSQL rows (consumer_partitions), not broker offsets."""
+    out: dict[tuple[str, int], list[tuple[str, int, str]]] = {}
+    for topic, part, consumer, offset, owner in conn.execute(
+            "SELECT topic, kafka_partition, consumer, next_offset, CASE WHEN lease_expires_at"
+            " > now() THEN owner ELSE '' END FROM consumer_partitions ORDER BY 1, 2, 3"):
+        out.setdefault((topic, part), []).append((consumer, offset, owner))
+    return out
+
+
 @dataclass(frozen=True)
 class Verify:
     drift: list[tuple[Any, ...]]  # (account, bucket, ledger sum, projection sum) that differ

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from kafka import KafkaProducer
 
+from fintech_core.events.leases import new_incarnation
 from fintech_core.events.topics import Topics, ensure_topics
 
 log = logging.getLogger("fincore.relay")
@@ -93,22 +94,20 @@ class Relay:
     published: int = 0
     requeued: int = 0
     _producer: Any = None
+    _incarnation: str | None = None  # the events topic's broker id, seen at connect
+    _recorded: str | None = None  # the id this relay last recorded in event_topics
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _ensure_producer(self) -> bool:
-        """Connect if needed; True when the events topic had to be created: whatever was
-        published before (by this relay or an earlier one) exists nowhere but in the outbox,
-        as after a restart of the memory-storage broker."""
-        lost = False
+    def _ensure_producer(self) -> None:
+        """Connect if needed, and note the events topic's incarnation (its broker id)."""
         if self._producer is None:
-            created = ensure_topics(self.config.bootstrap, self.config.topics,
-                                    self.config.partitions)
-            lost = self.config.topics.events in created
+            ids = ensure_topics(self.config.bootstrap, self.config.topics,
+                                self.config.partitions)
+            self._incarnation = ids.get(self.config.topics.events)
             self._producer = self.producer_factory(self.config.bootstrap)
-        return lost
 
     def _drop_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -120,10 +119,20 @@ class Relay:
 
     def claim_and_publish(self, conn: psycopg.Connection) -> int:
         """One claim; returns how many rows were published and marked."""
-        lost = self._ensure_producer()
+        self._ensure_producer()
+        if self._incarnation is not None and self._incarnation != self._recorded:
+            # A new topic id: the broker lost the topic (memory storage) and it was recreated,
+            # by us or by a consumer's fetch. Whatever was published before exists only in the
+            # outbox. In one transaction: re-queue the unconsumed events, and restart every
+            # consumer at offset 0 with its leases revoked (positions in the lost topic mean
+            # nothing here; a consumer still reading at one fails its fence). Any records
+            # published to the new topic before this point are re-read from 0, so none is
+            # skipped, whenever the change is noticed.
+            with conn.transaction():
+                if new_incarnation(conn, self.config.topics.events, self._incarnation):
+                    self.requeued += requeue_unconsumed(conn)
+            self._recorded = self._incarnation
         with conn.transaction():
-            if lost:
-                self.requeued += requeue_unconsumed(conn)
             lanes = [r[0] for r in conn.execute(
                 "SELECT l FROM generate_series(0, %s) l WHERE pg_try_advisory_xact_lock(%s, l)",
                 (LANES - 1, LANE_LOCK))]
