@@ -112,12 +112,17 @@ def caught_up(db: str) -> bool:
     return st.unpublished == 0 and all(c.behind <= c.dead for c in st.consumers)
 
 
-def window_lag(db: str, after_seq: int) -> dict[str, Any]:
+def window_lag(db: str, after_seq: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Commit -> consumed (every consumer's row), and commit -> marked published by the relay
+    (after the broker's acks): the gap between the two is the consumers' fetch."""
     with psycopg.connect(db, autocommit=True) as conn:
-        ms = [r[0] for r in conn.execute(
+        consumed = [r[0] for r in conn.execute(
             "SELECT extract(epoch FROM p.processed_at - o.created_at)::float8 * 1000 FROM outbox o"
             " JOIN processed_events p USING (event_id) WHERE o.seq > %s", (after_seq,))]
-    return lag_stats(ms)
+        published = [r[0] for r in conn.execute(
+            "SELECT extract(epoch FROM published_at - created_at)::float8 * 1000 FROM outbox"
+            " WHERE seq > %s", (after_seq,))]
+    return lag_stats(consumed), lag_stats(published)
 
 
 def topic_state(bootstrap: str, topic: str) -> dict[str, Any]:
@@ -167,7 +172,11 @@ def measure(composition: Composition, storage: str, n_transfers: int, rate: floa
         with LabSession(composition, settings=settings) as s:
             boot, db = s.lab.kafka_bootstrap(), s.database_url
             topic = topics_for(settings.model_copy(update={"phase": composition.number})).events
-            out["produce"], out["send_ms"] = produce(boot, topic + ".produce-probe", n_produce)
+            probe = topic + ".produce-probe"
+            out["produce"], out["send_ms"] = produce(boot, probe, n_produce)
+            batched = topic_state(boot, probe)  # the producer batched: many records a request
+            out["probe_end_offsets_correct"] = end_offsets_correct(batched["reported"],
+                                                                   batched["per_partition"])
             ids = seed(s.http)
             wait_until(lambda: caught_up(db), 60, 0.2)
             after = s.sql("SELECT coalesce(max(seq), 0) FROM outbox")[0][0]
@@ -175,7 +184,7 @@ def measure(composition: Composition, storage: str, n_transfers: int, rate: floa
             transfers(s.http, ids, n_transfers, rate)
             if not wait_until(lambda: caught_up(db), 120, 0.2):
                 raise RuntimeError(f"{storage}: the consumers did not catch up in 120 s")
-            out["lag_ms"] = window_lag(db, after)  # type: ignore[arg-type]
+            out["lag_ms"], out["publish_lag_ms"] = window_lag(db, after)  # type: ignore[arg-type]
             before = topic_state(boot, topic)
             out["end_offsets_correct"] = end_offsets_correct(before["reported"],
                                                              before["per_partition"])

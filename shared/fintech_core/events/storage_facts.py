@@ -51,7 +51,7 @@ def decide(memory: dict[str, Any], s3: dict[str, Any]) -> tuple[str, list[str]]:
         why.append(f"{extra_rss:.0f} MB more memory (bound {MAX_EXTRA_RSS_MB:.0f} MB)")
     if lag_ratio > MAX_LAG_RATIO:
         why.append(f"commit-to-consume lag p50 x{lag_ratio:.1f} (bound x{MAX_LAG_RATIO})")
-    if not s3["end_offsets_correct"]:
+    if not (s3["end_offsets_correct"] and s3["probe_end_offsets_correct"]):
         why.append("end offsets still wrong: progress stays counted in PostgreSQL")
     costs = [w for w in why if not w.startswith("end offsets")]
     if costs:
@@ -80,6 +80,9 @@ def rows(memory: dict[str, Any], s3: dict[str, Any]) -> list[tuple[str, str, str
          *both(lambda r: f"{r['produce']['per_second']:,.0f}")),
         ("one acked send, p50 / p99 (ms)",
          *both(lambda r: f"{_ms(r['send_ms']['p50'])} / {_ms(r['send_ms']['p99'])}")),
+        ("commit -> published (relay acked), p50 / p99 (ms)",
+         *both(lambda r: f"{_ms(r['publish_lag_ms']['p50'])} / "
+                         f"{_ms(r['publish_lag_ms']['p99'])}")),
         ("commit -> consumed, p50 / p99 (ms)",
          *both(lambda r: f"{_ms(r['lag_ms']['p50'])} / {_ms(r['lag_ms']['p99'])}")),
         ("restart keeps topic / topic id / records",
@@ -93,6 +96,8 @@ def rows(memory: dict[str, Any], s3: dict[str, Any]) -> list[tuple[str, str, str
         ("each event applied once", *both(lambda r: yes(r["restart"]["applied_once"]))),
         ("consumers started after the restart: caught up in (s)",
          *both(lambda r: f"{r['restart']['drain_s']:.1f}")),
-        ("end offsets correct", *both(lambda r: yes(r["end_offsets_correct"]))),
+        ("end offsets correct: events topic / batched probe topic",
+         *both(lambda r: f"{yes(r['end_offsets_correct'])} / "
+                         f"{yes(r['probe_end_offsets_correct'])}")),
     ]
     return table
