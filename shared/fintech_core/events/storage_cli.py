@@ -22,7 +22,7 @@ def broker_storage(
                          ] = 400,
     rate: Annotated[float, typer.Option(min=1, help="Transfers per second (open loop).")] = 40.0,
     produce: Annotated[int, typer.Option(min=100, help="Records sent for the throughput "
-                                                       "figure.")] = 20_000,
+                                                       "figure.")] = 10_000,
     out: Annotated[Path, typer.Option(help="Where the JSON figures go.")] = Path("results"),
 ) -> None:
     """Memory vs s3 storage for the embedded broker, on labs of their own (free ports): start,

@@ -76,7 +76,7 @@ def rows(memory: dict[str, Any], s3: dict[str, Any]) -> list[tuple[str, str, str
         ("start, cold (s)", *both(lambda r: f"{r['start_s']:.2f}")),
         ("broker restart, ready (s)", *both(lambda r: f"{r['restart']['ready_s']:.2f}")),
         ("RSS after the run (MB)", *both(lambda r: f"{r['rss_mb']:.0f}")),
-        ("produce, project producer (records/s)",
+        ("produce, relay producer, batches of 500 (records/s)",
          *both(lambda r: f"{r['produce']['per_second']:,.0f}")),
         ("one acked send, p50 / p99 (ms)",
          *both(lambda r: f"{_ms(r['send_ms']['p50'])} / {_ms(r['send_ms']['p99'])}")),
