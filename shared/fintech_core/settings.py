@@ -7,6 +7,7 @@ and a structure test checks compose.yaml against the fields declared here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     pg_port: int = 54320
     redis_port: int = 63790
     broker_port: int = 19092
+    broker_storage: Literal["memory", "s3"] = Field(
+        default="memory", description="Where the embedded broker keeps topics: memory (a restart "
+        "loses them; the relay re-queues) or s3 (an embedded SeaweedFS object store, one more "
+        "process; topics, records and topic ids survive a restart).")
+    object_store_port: int = Field(
+        default=18333, description="S3 port of the object store (FINCORE_BROKER_STORAGE=s3).")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -165,3 +165,25 @@ def test_a_benchmark_stops_the_servers_it_started(server_dir: Path) -> None:
     assert run.ok()
     ports = (settings.pg_port, settings.redis_port, settings.broker_port)
     assert not any(port_open("127.0.0.1", p) for p in ports)
+
+
+def test_broker_storage_measurement_runs_and_tells_the_storages_apart() -> None:
+    """`fcl events broker-storage`, small: each storage on a lab of its own. The restart facts
+    are the point: memory loses the topic and the relay re-queues the unconsumed backlog;
+    s3 keeps topic, id and records and re-queues nothing; both apply each event once."""
+    from fintech_core.events.storage_bench import measure
+    from fintech_core.events.storage_facts import decide, rows
+
+    runs = {s: measure(composition(2), s, 12, 20.0, 300, lambda _: None) for s in ("memory", "s3")}
+    for run in runs.values():
+        r = run["restart"]
+        assert r["drained"] and r["applied_once"], run
+        assert run["lag_ms"]["count"] > 0 and run["produce"]["per_second"] > 0
+        assert run["rss_mb"] > 0 and run["start_s"] > 0
+    memory, s3 = runs["memory"]["restart"], runs["s3"]["restart"]
+    assert memory["survived"]["records"] is False and memory["offsets_reset"] is True
+    assert memory["requeued"] >= memory["backlog"] > 0
+    assert s3["survived"] == {"topic": True, "topic_id": True, "records": True}
+    assert s3["requeued"] == 0 and s3["offsets_reset"] is False and s3["group_offset"] == "kept"
+    assert decide(runs["memory"], runs["s3"])[0] in ("default", "option")
+    assert len(rows(runs["memory"], runs["s3"])) == 16

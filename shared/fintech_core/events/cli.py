@@ -19,6 +19,7 @@ from fintech_core.events import inspect_topics, ops
 from fintech_core.events.registry import CONSUMER_NAMES, CONSUMERS
 from fintech_core.events.relay import Relay, RelayConfig
 from fintech_core.events.runner import ConsumerConfig, ConsumerRunner
+from fintech_core.events.storage_cli import broker_storage
 from fintech_core.events.topics import topics_for
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
@@ -27,6 +28,7 @@ app = typer.Typer(help="Phase 2 events: status, verify, replay, dead letters, to
                   no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: messages a consumer gave up on.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.command("broker-storage")(broker_storage)
 console = Console()
 
 PhaseOpt = Annotated[int | None, typer.Option("--phase", "-p", help="Phase (>= 2).")]

@@ -20,6 +20,7 @@ from fintech_core.stack import broker, postgres, redis
 from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.broker import EmbeddedBroker
 from fintech_core.stack.component import Health
+from fintech_core.stack.objectstore import EmbeddedObjectStore
 from fintech_core.stack.postgres import EmbeddedPostgres
 from fintech_core.stack.preflight import check_ports, lab_claims
 from fintech_core.stack.redis import EmbeddedRedis
@@ -38,7 +39,11 @@ class Lab:
         lab = s.lab_dir
         self.postgres = None if s.database_url else EmbeddedPostgres(lab, s.pg_port)
         self.redis = None if s.redis_url else EmbeddedRedis(lab, s.redis_port)
-        self.broker = None if s.kafka_bootstrap else EmbeddedBroker(lab, s.broker_port)
+        # The object store exists only to hold the embedded broker's topics (storage "s3").
+        self.object_store = (EmbeddedObjectStore(lab, s.object_store_port)
+                             if s.broker_storage == "s3" and not s.kafka_bootstrap else None)
+        self.broker = None if s.kafka_bootstrap else EmbeddedBroker(
+            lab, s.broker_port, store=self.object_store)
 
     # --- where things are ----------------------------------------------------------------------
     def database_url(self) -> str:
@@ -69,8 +74,11 @@ class Lab:
         return env
 
     # --- lifecycle -----------------------------------------------------------------------------
-    def embedded(self) -> list[EmbeddedPostgres | EmbeddedRedis | EmbeddedBroker]:
-        return [c for c in (self.postgres, self.redis, self.broker) if c is not None]
+    def embedded(self) -> list[EmbeddedPostgres | EmbeddedRedis | EmbeddedObjectStore
+                                | EmbeddedBroker]:
+        """In start order: the object store before the broker that keeps its topics there."""
+        return [c for c in (self.postgres, self.redis, self.object_store, self.broker)
+                if c is not None]
 
     def start_servers(self, progress: Progress = _quiet) -> None:
         """Start each embedded server, or reuse one that already answers on its port as the
@@ -111,13 +119,16 @@ class Lab:
                 for spec in composition.workers]
 
     def stop_servers(self) -> None:
-        """Redis and the broker do not depend on each other: stop them together, then
-        PostgreSQL last, so a worker still draining can commit its last transaction."""
+        """Redis and the broker do not depend on each other: stop them together, then the
+        object store (after the broker that writes to it), then PostgreSQL last, so a worker
+        still draining can commit its last transaction."""
         from concurrent.futures import ThreadPoolExecutor
 
         others = [c for c in (self.redis, self.broker) if c is not None]
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(lambda c: c.stop(), others))
+        if self.object_store is not None:
+            self.object_store.stop()
         if self.postgres is not None:
             self.postgres.stop()
 
@@ -139,6 +150,7 @@ class Lab:
             postgres.check(self.database_url(), "external " + _host(self.database_url())),
             self.redis.health() if self.redis else
             redis.check(self.redis_url(), "external " + _host(self.redis_url())),
+            *([self.object_store.health()] if self.object_store else []),
             self.broker.health() if self.broker else broker.check(self.kafka_bootstrap()),
         ]
 

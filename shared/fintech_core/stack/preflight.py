@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from fintech_core.stack.lab import Lab
 
 SETTING = {"postgres": "FINCORE_PG_PORT", "redis": "FINCORE_REDIS_PORT",
-           "broker": "FINCORE_BROKER_PORT", "api": "FINCORE_API_PORT"}
+           "broker": "FINCORE_BROKER_PORT", "api": "FINCORE_API_PORT",
+           "object-store": "FINCORE_OBJECT_STORE_PORT"}
 
 
 class PortsTaken(RuntimeError):

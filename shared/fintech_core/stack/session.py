@@ -130,7 +130,8 @@ def own_lab(base: Settings) -> tuple[Settings, Path]:
     lab_dir = Path(tempfile.mkdtemp(prefix="fincore-session-"))
     lab_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     update: dict[str, object] = {"lab_dir": lab_dir, "pg_port": free_port(),
-                                 "redis_port": free_port(), "broker_port": free_port()}
+                                 "redis_port": free_port(), "broker_port": free_port(),
+                                 "object_store_port": free_port()}
     if base.database_url is not None:
         update["database_prefix"] = f"{base.database_prefix}_s{os.getpid()}"
     return base.model_copy(update=update), lab_dir
