@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     provider_webhook_tolerance_seconds: int = Field(
         default=300, ge=1, description="A webhook timestamp further than this from our clock "
                                        "is refused as stale (both signature schemes).")
+    provider_webhook_url_template: str = Field(
+        default="http://{api_host}:{api_port}/webhooks/{provider}",
+        description="Where the simulator delivers webhooks; formatted with the lab's api_host, "
+                    "api_port and the personality name.")
+    provider_webhook_retry_window_seconds: float = Field(
+        default=120.0, gt=0, description="The simulator retries a webhook (first after 0.5 s, "
+        "doubling, jittered) until this long after its first attempt, then gives up.")
     payments_lease_seconds: float = Field(
         default=5.0, gt=0, description="How long a request (or the worker) owns a payment, payout "
         "or refund it is driving; past it the payments worker resumes it.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,8 +22,7 @@ class Credentials:
 def _read(lab_dir: Path, provider: str) -> Credentials:
     from fintech_core.provider_sim.secrets import load_or_create  # owned by the simulator
 
-    secrets: Any = load_or_create(lab_dir)
-    entry = secrets.personality(provider)
+    entry = load_or_create(lab_dir).of(provider)
     return Credentials(entry.api_key, tuple(entry.webhook_secrets))
 
 
