@@ -90,7 +90,7 @@ def router() -> APIRouter:
                 raise PaymentNotFound(f"payment {payment_id} does not exist",
                                       payment_id=str(payment_id))
             return snapshot(PaymentOut, row, history=await repo(uow).history(payment_id),
-                            attempts=await repo(uow).attempts(payment_id),
+                            calls=await repo(uow).attempts(payment_id),
                             refunds=[snapshot(RefundOut, f, history=await repo(uow).history(
                                 f["id"])) for f in await repo(uow).refunds_of(payment_id)])
 
@@ -138,7 +138,7 @@ def router() -> APIRouter:
                 raise PayoutNotFound(f"payout {payout_id} does not exist",
                                      payout_id=str(payout_id))
             return snapshot(PayoutOut, row, history=await repo(uow).history(payout_id),
-                            attempts=await repo(uow).attempts(payout_id),
+                            calls=await repo(uow).attempts(payout_id),
                             steps=await repo(uow).steps(payout_id))
 
     return r

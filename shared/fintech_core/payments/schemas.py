@@ -67,7 +67,8 @@ class Resource(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[StateChange] = []
-    attempts: list[Attempt] = []
+    calls: list[Attempt] = Field(default=[], description="Every call to the provider, with "
+                                 "the key sent: the same key on every attempt.")
 
 
 class PaymentOut(Resource):
