@@ -3,10 +3,14 @@ each personality signs them (with the lab's own secrets file, as the simulator d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import os
+import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,19 +20,90 @@ from standardwebhooks.webhooks import Webhook
 
 from fintech_core.provider_sim.secrets import load_or_create
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port
+from fintech_core.stack.processes import free_port, spawn, terminate, wait_until
 from fintech_core.stack.session import LabSession
 from phases import composition
 from tests.conftest import phase_database
 from tests.helpers import new_key
 
 
-def payments_session(lab: Lab, **settings: object) -> Iterator[LabSession]:
+@contextlib.contextmanager
+def _environ(**values: object) -> Iterator[None]:
+    """FINCORE_* variables for every child process of the session (API, workers): Lab.env
+    copies os.environ, and LabSession hands its flags to the API only."""
+    names = {f"FINCORE_{k.upper()}": str(v) for k, v in values.items()}
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def payments_session(lab: Lab, simulator: bool = False,
+                     **settings: object) -> Iterator[LabSession]:
+    """A phase-3 session on the test servers. Without `simulator` nothing listens on the
+    provider port (every call fails: UNKNOWN); with it, a real simulator process shares the
+    session's lab directory (secrets.json) and delivers webhooks to the session's API."""
     phase_database(lab, 3)
-    s = lab.settings.model_copy(update={"provider_port": free_port(), **settings})
-    session = LabSession(composition(3), settings=s)
-    yield session
-    session.close()
+    with _environ(provider_port=free_port(), payments_lease_seconds=2,
+                  payments_poll_base_seconds=0.2, payments_poll_max_seconds=2, **settings):
+        session = LabSession(composition(3), settings=lab.settings)
+        sim = None
+        try:
+            if simulator and "provider" not in session.workers:
+                sim = _start_simulator(session)
+            yield session
+        finally:
+            if sim is not None:
+                terminate(sim)
+            session.close()
+
+
+def _start_simulator(session: LabSession) -> int:
+    env = session.lab.env(phase=3, api_port=session.api.port,
+                          database_prefix=f"fincore_test_sim{uuid.uuid4().hex[:8]}")
+    log = session.lab.settings.lab_dir / "logs" / f"provider-{session.api.port}.log"
+    proc = spawn([sys.executable, "-m", "fintech_core.provider_sim.server"], log, env=env)
+    url = f"http://127.0.0.1:{os.environ['FINCORE_PROVIDER_PORT']}/health"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return proc.poll() is not None
+    wait_until(healthy, 30, 0.1)
+    if proc.poll() is not None:
+        raise RuntimeError(f"simulator did not start: {log.read_text()[-3000:]}")
+    return proc.pid
+
+
+class Sim:
+    """The session's simulator: knobs and admin routes, with the lab's admin key."""
+
+    def __init__(self, session: LabSession) -> None:
+        self.lab_dir = session.lab.settings.lab_dir
+        self.url = f"http://127.0.0.1:{os.environ['FINCORE_PROVIDER_PORT']}"
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        key = load_or_create(self.lab_dir).admin_key
+        r = httpx.request(method, f"{self.url}/_admin{path}", timeout=10,
+                          headers={"Authorization": f"Bearer {key}"}, **kwargs)
+        if r.status_code != 200:  # the simulator's log says why
+            logs = sorted((self.lab_dir / "logs").glob("provider-*.log"))
+            tail = logs[-1].read_text()[-3000:] if logs else ""
+            raise AssertionError(f"{r.status_code} {r.text}\n{tail}")
+        return r.json()
+
+    def knobs(self, **values: Any) -> Any:
+        return self.admin("POST", "/knobs", json={"provider": "*", **values})
+
+    def reset(self) -> Any:
+        return self.admin("POST", "/reset")
 
 
 def secrets_of(session: LabSession, provider: str) -> tuple[str, ...]:
