@@ -78,7 +78,8 @@ async def reset(conn: AsyncConnection) -> None:
 async def listing(conn: AsyncConnection) -> dict[str, Any]:
     """Every entry as set, and what each personality gets now."""
     cur = await conn.execute("SELECT provider, settings, remaining FROM knobs ORDER BY provider")
-    entries = {p: {**s, "times": r} for p, s, r in await cur.fetchall()}
+    entries = {r["provider"]: {**r["settings"], "times": r["remaining"]}
+               for r in await cur.fetchall()}
     effective = {p: asdict(await current(conn, p, consume=False))
                  for p in ("ledgerpay", "stripeish")}
     return {"entries": entries, "effective": effective, "defaults": asdict(Knobs())}
@@ -93,8 +94,9 @@ async def current(conn: AsyncConnection, provider: str, *, consume: bool) -> Kno
         "SELECT provider, settings, remaining FROM knobs WHERE provider IN ('*', %s)"
         f" ORDER BY provider = '*' DESC{lock}", (provider,))
     merged: dict[str, Any] = {}
-    for name, settings, remaining in await cur.fetchall():
-        merged.update({k: v for k, v in settings.items() if k in NAMES})
+    for row in await cur.fetchall():  # "*" first, then the personality's own entry
+        name, remaining = row["provider"], row["remaining"]
+        merged.update({k: v for k, v in row["settings"].items() if k in NAMES})
         if consume and remaining is not None:
             if remaining <= 1:
                 await conn.execute("DELETE FROM knobs WHERE provider = %s", (name,))
