@@ -41,7 +41,7 @@ def _state(s: LabSession, kind: str, rid: str, want: str, timeout: float = 20) -
         return bool(httpx.get(f"{s.url}/{kind}/{rid}").json()["state"] == want)
     wait_until(reached, timeout, 0.1)
     got: dict[str, Any] = httpx.get(f"{s.url}/{kind}/{rid}").json()
-    assert got["state"] == want, got
+    assert got["state"] == want, (got["state"], [(c["operation"], c["outcome"], c["detail"]) for c in got.get("calls", [])])
     return got
 
 
@@ -113,9 +113,11 @@ def test_a_payout_without_funds_is_refused_and_changes_nothing(s: LabSession, si
 def test_a_timeout_after_the_charge_is_unknown_then_resolved_once(s: LabSession,
                                                                   sim: Sim) -> None:
     account = open_account(s.url)
-    sim.knobs(timeout="after", hang_ms=4000, lose_webhooks=True)
+    sim.knobs(timeout="after", hang_ms=4000, lose_webhooks=True, times=1)
     pid = create_payment(s.url, account, 3100)["id"]
-    assert s.sql("SELECT state FROM payments WHERE id = %s", (pid,)) == [("UNKNOWN",)]
+    first = httpx.get(f"{s.url}/payments/{pid}").json()
+    assert first["calls"][0]["outcome"] == "timeout", (first["calls"], first["history"])
+    assert first["history"][1]["to_state"] == "UNKNOWN", first
     got = _state(s, "payments", pid, "SETTLED")
     assert got["history"][-1]["cause"] == "poll"
     keys = {c["provider_key"] for c in got["calls"]}

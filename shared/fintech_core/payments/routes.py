@@ -23,7 +23,7 @@ from fintech_core.idempotency.ports import StoredResponse
 from fintech_core.payments import drive, service, webhooks
 from fintech_core.payments.effects import repo
 from fintech_core.payments.errors import PaymentNotFound, PayoutNotFound
-from fintech_core.payments.runtime import Runtime, runtime_of
+from fintech_core.payments.runtime import Runtime, lease_seconds, runtime_of
 from fintech_core.payments.schemas import (
     PaymentIn,
     PaymentOut,
@@ -58,7 +58,6 @@ async def _accept(request: Request, rt: Runtime, principal: str, key: str, body:
 
 def router() -> APIRouter:
     r = APIRouter(tags=["payments"], route_class=JsonBodyRoute)
-    lease = "payments_lease_seconds"
 
     @r.post("/payments", status_code=202, response_model=PaymentOut, responses=ERRORS,
             summary="Top up an account through a provider (settles on its verified event)")
@@ -68,7 +67,7 @@ def router() -> APIRouter:
         async def create(uow: UnitOfWork) -> tuple[UUID, StoredResponse]:
             row = await service.create_payment(uow, body.account_id, body.provider, body.amount,
                                                body.currency, body.instrument,
-                                               getattr(c.settings, lease))
+                                               lease_seconds(c.settings))
             return row["id"], StoredResponse(202, snapshot(PaymentOut, row),
                                              {"Location": f"/payments/{row['id']}"})
 
@@ -102,7 +101,7 @@ def router() -> APIRouter:
         amount = body.amount if body else None
 
         async def create(uow: UnitOfWork) -> tuple[UUID, StoredResponse]:
-            row = await service.create_refund(uow, payment_id, amount, getattr(c.settings, lease))
+            row = await service.create_refund(uow, payment_id, amount, lease_seconds(c.settings))
             return row["id"], StoredResponse(202, snapshot(RefundOut, row),
                                              {"Location": f"/payments/{payment_id}"})
 
@@ -118,7 +117,7 @@ def router() -> APIRouter:
         async def create(uow: UnitOfWork) -> tuple[UUID, StoredResponse]:
             row = await service.create_payout(uow, body.account_id, body.provider, body.amount,
                                               body.currency, body.destination,
-                                              getattr(c.settings, lease))
+                                              lease_seconds(c.settings))
             return row["id"], StoredResponse(202, snapshot(PayoutOut, row),
                                              {"Location": f"/payouts/{row['id']}"})
 

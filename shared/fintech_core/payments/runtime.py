@@ -5,7 +5,7 @@ API and the payments worker each have their own."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fintech_core.payments.adapters.ledgerpay import LedgerPay
 from fintech_core.payments.adapters.stripeish import Stripeish
@@ -43,6 +43,13 @@ class Runtime:
         for p in self.providers.values():
             await p.close()
         self.providers.clear()
+
+
+def lease_seconds(settings: Any) -> float:
+    """How long a driver owns a resource: never shorter than a provider call can take (twice:
+    a poll then a re-send), or the worker would resume a request still waiting for its answer."""
+    return max(float(settings.payments_lease_seconds),
+               2 * settings.provider_timeout_ms / 1000 + 1)
 
 
 _runtimes: dict[int, Runtime] = {}

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from fintech_core.payments.drive import drive_payment, drive_payout, drive_refund
 from fintech_core.payments.effects import repo
-from fintech_core.payments.runtime import Runtime
+from fintech_core.payments.runtime import Runtime, lease_seconds
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def tick(rt: Runtime, limit: int = 20) -> int:
     for kind, states, drive in WORK:
         async with rt.c.uow_factory() as uow:
             due: list[UUID] = await repo(uow).claim_due(kind, states, limit,
-                                                        s.payments_lease_seconds)
+                                                        lease_seconds(s))
             await uow.commit()
         for resource_id in due:
             try:
