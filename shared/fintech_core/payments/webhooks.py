@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from fintech_core.payments import effects
+from fintech_core.payments.domain import ProviderStatus
 from fintech_core.payments.errors import REJECTIONS
 from fintech_core.payments.ports import ProviderObject, WebhookRejected
 from fintech_core.payments.runtime import Runtime
@@ -48,4 +49,7 @@ async def ingest(rt: Runtime, provider: str, headers: dict[str, str], body: byte
                                "webhook")
     if outcome == "duplicate":
         await count(rt, provider, "duplicate")
+    elif outcome == "applied" and event.obj.kind == "payout" and \
+            event.obj.status is not ProviderStatus.PROCESSING:
+        await rt.c.faults.hit("payout.posted")  # committed, the provider not yet answered
     return outcome
