@@ -42,7 +42,8 @@ def _call(method: str, path: str, *, key: str = "admin", **kwargs: Any) -> Any:
                                  timeout=10, **kwargs)
     except httpx.HTTPError as exc:
         raise RuntimeError(f"the provider simulator does not answer at {url} ({exc}); "
-                           "start it with `./fcl up --phase 3` or `./fcl provider serve`") from None
+                           "start the lab at phase 3 or later, or run its `provider serve` "
+                           "command") from None
     if response.status_code >= 400:
         raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
     return response.json()
