@@ -41,7 +41,8 @@ def _state(s: LabSession, kind: str, rid: str, want: str, timeout: float = 20) -
         return bool(httpx.get(f"{s.url}/{kind}/{rid}").json()["state"] == want)
     wait_until(reached, timeout, 0.1)
     got: dict[str, Any] = httpx.get(f"{s.url}/{kind}/{rid}").json()
-    assert got["state"] == want, (got["state"], [(c["operation"], c["outcome"], c["detail"]) for c in got.get("calls", [])])
+    calls = [(c["operation"], c["outcome"], c["detail"]) for c in got.get("calls", [])]
+    assert got["state"] == want, (got["state"], calls)
     return got
 
 
