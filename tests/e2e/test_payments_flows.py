@@ -141,7 +141,7 @@ def _report(sim: Sim, provider: str, day: str) -> list[dict[str, Any]]:
 
 
 def _reconcile(s: LabSession, day: str) -> list[dict[str, Any]]:
-    env = s.lab.env(phase=3)
+    env = s.lab.env(phase=3, provider_port=s.lab.settings.provider_port)
     out = subprocess.run([sys.executable, "-m", "phases.entrypoints", "payments", "reconcile",
                           "--date", day, "--json"], env=env, capture_output=True, text=True,
                          timeout=120, check=False)
