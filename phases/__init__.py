@@ -11,9 +11,10 @@ from fintech_core.phase import Composition, Entrypoints, Registry
 from phases.phase00_monolith import PHASE as PHASE_0
 from phases.phase01_ledger import PHASE as PHASE_1
 from phases.phase02_events import PHASE as PHASE_2
+from phases.phase03_payments import PHASE as PHASE_3
 
 REGISTRY = Registry(
-    phases=(PHASE_0, PHASE_1, PHASE_2),
+    phases=(PHASE_0, PHASE_1, PHASE_2, PHASE_3),
     entrypoints=Entrypoints(cli_module="phases.entrypoints",
                             app_factory="phases.entrypoints:create_app"),
 )

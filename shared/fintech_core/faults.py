@@ -20,6 +20,12 @@ Action = Literal["delay", "error", "crash"]
 POINTS = {
     "transfer.before_commit": "after every step of the transfer pipeline, before COMMIT",
     "transfer.after_commit": "after COMMIT, before the response is sent",
+    # Phase 3 (payments/drive.py): the payout saga's steps, and a pay-in the provider answered.
+    "payment.provider_answered": "the provider charged and answered; nothing recorded yet",
+    "payout.hold_placed": "the payout and its hold are committed; the provider is not called",
+    "payout.provider_called": "the provider acted and answered; nothing recorded yet",
+    "payout.provider_answered": "the provider's answer is committed; the hold is not settled",
+    "payout.posted": "the hold is posted or voided and committed; the saga is done",
     "naive.after_debit": "naive baseline: after saving the debited source, before the credit",
     "naive.before_response": "naive baseline: after both saves and the receipt, before responding",
 }

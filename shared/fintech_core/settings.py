@@ -88,6 +88,29 @@ class Settings(BaseSettings):
     relay_crash_after_publish: bool = Field(
         default=False, description="Drill: the relay exits after the broker acknowledged a "
                                    "batch and before it marks the rows published.")
+    # --- phase 3: the provider simulator (contract-phase3) and the payments slice ------------
+    provider_host: str = "127.0.0.1"
+    provider_port: int = 8090
+    provider_timeout_ms: int = Field(
+        default=2000, ge=50, description="The payments adapter's HTTP timeout toward the provider: "
+        "past it a call is UNKNOWN and resolved by status polling, never re-sent with a new key.")
+    provider_webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, description="A webhook timestamp further than this from our clock "
+                                       "is refused as stale (both signature schemes).")
+    provider_webhook_url_template: str = Field(
+        default="http://{api_host}:{api_port}/webhooks/{provider}",
+        description="Where the simulator delivers webhooks; formatted with the lab's api_host, "
+                    "api_port and the personality name.")
+    provider_webhook_retry_window_seconds: float = Field(
+        default=120.0, gt=0, description="The simulator retries a webhook (first after 0.5 s, "
+        "doubling, jittered) until this long after its first attempt, then gives up.")
+    payments_lease_seconds: float = Field(
+        default=5.0, gt=0, description="How long a request (or the worker) owns a payment, payout "
+        "or refund it is driving; past it the payments worker resumes it.")
+    payments_poll_base_seconds: float = Field(
+        default=0.5, gt=0, description="First status poll of an UNKNOWN resource; doubles.")
+    payments_poll_max_seconds: float = Field(default=30.0, gt=0)
+    payments_worker_interval_seconds: float = Field(default=0.5, gt=0)
     # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
     mail_latency_ms: int = Field(default=0, ge=0)
     mail_fail: bool = False

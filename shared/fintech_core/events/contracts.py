@@ -46,10 +46,12 @@ class TransferCompletedV1(Contract):
 
 
 class TransferHeldV1(Contract):
-    """Funds reserved by a two-phase transfer (PENDING until posted, voided or expired)."""
+    """Funds reserved by a two-phase transfer (PENDING until posted, voided or expired).
+    `destination_account_id` is None for a payout or refund hold (phase 3): the money is
+    reserved toward a provider's clearing account, outside the customer accounts."""
     transfer_id: UUID
     source_account_id: UUID
-    destination_account_id: UUID
+    destination_account_id: UUID | None
     amount: int = Field(gt=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     reference: str | None = None
@@ -63,12 +65,56 @@ class TransferSettledV1(Contract):
     entry: EntryV1
 
 
+class PaymentOutcomeV1(Contract):
+    """Phase 3: a pay-in reached a final answer. SETTLED carries the DEPOSIT transfer that
+    credited the account (its own transfer.completed.v1 carries the entry); FAILED moved nothing."""
+    payment_id: UUID
+    account_id: UUID
+    provider: str
+    amount: int = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    status: Literal["SETTLED", "FAILED"]
+    transfer_id: UUID | None = None
+    failure_code: str | None = None
+
+
+class RefundOutcomeV1(Contract):
+    """Phase 3: a refund of a pay-in settled (its hold posted) or failed (its hold voided)."""
+    refund_id: UUID
+    payment_id: UUID
+    account_id: UUID
+    amount: int = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    status: Literal["SETTLED", "FAILED"]
+    transfer_id: UUID
+
+
+class PayoutOutcomeV1(Contract):
+    """Phase 3: a payout was paid (its hold posted) or failed (its hold voided)."""
+    payout_id: UUID
+    account_id: UUID
+    provider: str
+    amount: int = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    status: Literal["SETTLED", "FAILED"]
+    transfer_id: UUID
+    failure_code: str | None = None
+
+
 CONTRACTS: dict[str, type[Contract]] = {
     "transfer.completed.v1": TransferCompletedV1,
     "transfer.held.v1": TransferHeldV1,
     "transfer.posted.v1": TransferSettledV1,
     "transfer.voided.v1": TransferSettledV1,
     "transfer.expired.v1": TransferSettledV1,
+    # Phase 3: what happened at the provider. They carry no journal entry (the ledger's own
+    # transfer.* events of the same transaction do), so the activity read model skips them.
+    "payment.settled.v1": PaymentOutcomeV1,
+    "payment.failed.v1": PaymentOutcomeV1,
+    "payment.refunded.v1": RefundOutcomeV1,
+    "payment.refund_failed.v1": RefundOutcomeV1,
+    "payout.paid.v1": PayoutOutcomeV1,
+    "payout.failed.v1": PayoutOutcomeV1,
 }
 
 

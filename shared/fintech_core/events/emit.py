@@ -48,7 +48,8 @@ def _payer(t: Transfer) -> UUID:
 def recorded(t: Transfer, entry: JournalEntry, reverses_id: UUID | None = None) -> NewEvent:
     """A transfer created by the pipeline or a reversal: completed at once, or held."""
     if t.status is TransferStatus.PENDING:
-        assert t.source_id is not None and t.destination_id is not None
+        # destination None: a payments hold, whose money is about to leave the lab (phase 3)
+        assert t.source_id is not None
         payload: Contract = TransferHeldV1(
             transfer_id=t.id, source_account_id=t.source_id, destination_account_id=t.destination_id,
             amount=t.amount, currency=t.currency, reference=t.reference, entry=entry_v1(entry))

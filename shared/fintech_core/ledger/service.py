@@ -49,6 +49,11 @@ async def _locked_hold(uow: UnitOfWork, transfer_id: UUID, customers: bool
             raise TransferNotFound(f"transfer {transfer_id} does not exist")
         raise NotAHold(f"transfer {transfer_id} is not a two-phase transfer; reverse it instead",
                        transfer_id=str(transfer_id))
+    if seen.destination_id is None:
+        # A payout or refund hold (phase 3): the money may already have left through the
+        # provider, so only the payments saga that placed it may post or void it.
+        raise NotAHold(f"transfer {transfer_id} reserves funds for a payment leaving the lab; "
+                       f"only its payout or refund settles it", transfer_id=str(transfer_id))
     sides = [seen.source_id, seen.destination_id]
     accounts = await uow.accounts.lock(sides) if customers else {}
     locked = await ledger.lock(sides)

@@ -1,0 +1,46 @@
+"""Phase 3 — Payments: a provider we do not control, signed webhooks, a saga that survives
+timeouts, and reconciliation.
+
+What this phase adds to phases 0..2 (and nothing else); the table in its README is generated
+from this object and checked by a test:
+- migrations: payments (pay-ins), payouts (+ payout_steps, the saga log), refunds,
+  payment_attempts (every provider call), payment_state_history (every state, by trigger),
+  provider_inbox (webhook dedupe, in the effect's transaction), webhook_rejections (counters);
+  a trigger keeps every state machine forward-only;
+- routes: POST /payments, GET /payments/{id}, POST /payments/{id}/refunds, POST /payouts,
+  GET /payouts/{id}, POST /webhooks/{provider}, GET /payments/webhooks/stats;
+- unit-of-work extension "payments" (the slice's SQL repository);
+- workers (started by `fcl up`): the provider simulator (`fcl provider serve`, its own database
+  and port, health-checked over HTTP) and the payments worker (saga resume, status polls);
+- commands `fcl provider ...` (the simulator's knobs) and
+  `fcl payments worker | reconcile --date | webhooks`;
+- problems of the payments slice (webhook-signature-invalid, refund-exceeds-payment, ...).
+The transfer pipeline is untouched: payments are not on the POST /transfers path.
+"""
+
+from pathlib import Path
+
+from fintech_core.payments import cli as payments_cli
+from fintech_core.payments import routes as payments_routes
+from fintech_core.payments.adapters.sql import SqlPayments
+from fintech_core.payments.problems import PROBLEMS
+from fintech_core.phase import CliEntry, Phase, WorkerSpec
+from fintech_core.provider_sim.cli import app as provider_cli
+
+PHASE = Phase(
+    number=3,
+    slug="payments",
+    title="Payments: provider adapters, signed webhooks, payout saga, reconciliation",
+    folder=Path(__file__).resolve().parent,
+    routers=(payments_routes.router, payments_routes.webhook_router),
+    extensions={"payments": SqlPayments},
+    features=frozenset({"payments", "provider-adapters", "signed-webhooks", "webhook-inbox",
+                        "payout-saga", "reconciliation"}),
+    # The simulator first: it holds a port and `up` waits for its GET /health, so the payments
+    # worker's first polls find it answering.
+    workers=(WorkerSpec("provider", ("provider", "serve"), port_setting="provider_port",
+                        host_setting="provider_host", health_path="/health"),
+             WorkerSpec("payments", ("payments", "worker"))),
+    cli=(CliEntry("provider", provider_cli), CliEntry("payments", payments_cli.app)),
+    problems=PROBLEMS,
+)
