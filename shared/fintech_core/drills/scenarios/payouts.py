@@ -27,7 +27,7 @@ def _finish(ctx: Ctx, pay: Pay, final: tuple[str, ...]) -> None:
     if not pay.naive:
         for reference in references:
             pay.wait_state(reference, final, timeout=40)
-    pay.sim.wait_delivered(references, len(references), timeout=40)
+    pay.sim.wait_delivered(references, 1, timeout=40)  # a crashed request never reached it
 
 
 def _checks(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
