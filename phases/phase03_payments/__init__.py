@@ -20,6 +20,14 @@ The transfer pipeline is untouched: payments are not on the POST /transfers path
 
 from pathlib import Path
 
+from fintech_core.drills.scenarios.payments import (
+    FORGED_SIGNATURE,
+    LOST_WEBHOOK,
+    PROVIDER_TIMEOUT_AFTER_CHARGE,
+    WEBHOOK_DELIVERED_THRICE,
+    WEBHOOKS_OUT_OF_ORDER,
+)
+from fintech_core.drills.scenarios.payouts import CRASH_BETWEEN_HOLD_AND_PROVIDER, PAYOUT_DECLINED
 from fintech_core.payments import cli as payments_cli
 from fintech_core.payments import routes as payments_routes
 from fintech_core.payments.adapters.sql import SqlPayments
@@ -42,5 +50,14 @@ PHASE = Phase(
                         host_setting="provider_host", health_path="/health"),
              WorkerSpec("payments", ("payments", "worker"))),
     cli=(CliEntry("provider", provider_cli), CliEntry("payments", payments_cli.app)),
+    drills=(
+        PROVIDER_TIMEOUT_AFTER_CHARGE,    # 1. the provider charged, its answer timed out
+        WEBHOOK_DELIVERED_THRICE,         # 2. one webhook, three deliveries
+        WEBHOOKS_OUT_OF_ORDER,            # 3. refunded arrives before succeeded
+        FORGED_SIGNATURE,                 # 4. a webhook we cannot verify
+        LOST_WEBHOOK,                     # 5. never delivered: reconciliation finds it
+        CRASH_BETWEEN_HOLD_AND_PROVIDER,  # 6. the payout saga resumes after a crash
+        PAYOUT_DECLINED,                  # 7. the payout fails after acceptance: hold voided
+    ),
     problems=PROBLEMS,
 )

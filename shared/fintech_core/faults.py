@@ -28,6 +28,7 @@ POINTS = {
     "payout.posted": "the hold is posted or voided and committed; the saga is done",
     "naive.after_debit": "naive baseline: after saving the debited source, before the credit",
     "naive.before_response": "naive baseline: after both saves and the receipt, before responding",
+    "naive.payout_debited": "naive baseline: the payout's debit is saved, the provider not called",
 }
 
 

@@ -26,10 +26,15 @@ DRILLS = composition().drills
 app = build_cli(REGISTRY)
 
 
-def test_registry_lists_the_eight_drills_in_order_with_their_story() -> None:
-    assert names(DRILLS) == ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
-                       "killed-mid-transfer", "last-funds", "slow-mail", "db-restart"]
-    assert composition(0).drills == DRILLS  # phase 0 declares them; later phases keep them
+def test_registry_lists_the_drills_in_order_with_their_story() -> None:
+    phase0 = ["response-lost", "new-key-on-retry", "concurrent-retries", "key-reuse",
+              "killed-mid-transfer", "last-funds", "slow-mail", "db-restart"]
+    phase3 = ["provider-timeout-after-charge", "webhook-delivered-thrice", "webhooks-out-of-order",
+              "forged-signature", "lost-webhook", "crash-between-hold-and-provider-call",
+              "payout-declined"]
+    assert names(composition(0).drills) == phase0  # phase 0 declares them; later phases keep them
+    assert names(composition(3).drills) == phase0 + phase3  # phase 3 appends its seven
+    assert len(set(names(DRILLS))) == len(DRILLS)
     for d in DRILLS:
         assert all((d.title, d.question, d.fault, d.client, d.invariant, d.lesson)), d.name
     with pytest.raises(KeyError, match="one of"):

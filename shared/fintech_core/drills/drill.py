@@ -53,6 +53,7 @@ class Ctx:
     proxy: FaultProxy
     start: dict[str, float] = field(default_factory=dict)  # label -> balance at the start
     headline: dict[str, Any] = field(default_factory=dict)
+    kept: dict[str, Any] = field(default_factory=dict)  # what `play` leaves for `check`
 
     def open(self, **funded: float) -> None:
         """Open fresh accounts (unique per run, so drills never see each other's money)."""

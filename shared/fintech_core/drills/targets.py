@@ -17,6 +17,7 @@ class NaiveTarget(Target):
     PLACES: ClassVar[dict[str, str]] = {
         "mid-transfer": "naive.after_debit",      # the debit is saved, the credit is not
         "before-response": "naive.before_response",  # both saved, receipt sent, no answer yet
+        "payout-before-provider": "naive.payout_debited",  # debited, provider not called
     }
 
     @property
@@ -47,6 +48,7 @@ class PhaseTarget(Target):
     PLACES: ClassVar[dict[str, str]] = {
         "mid-transfer": "transfer.before_commit",  # every step done, transaction still open
         "before-response": "transfer.after_commit",  # committed, no answer yet
+        "payout-before-provider": "payout.hold_placed",  # hold committed, provider not called
     }
 
     @property
