@@ -17,7 +17,7 @@ from fintech_core.labs import registry
 from fintech_core.labs.check import CheckResult, run_lab_tests
 from fintech_core.labs.starter import generate_file
 from fintech_core.stack.lab import Lab
-from phases import composition
+from tests.pending_labs import labs
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +47,22 @@ WRONG_VARIANTS = [
      "if attempts >= MAX_ATTEMPTS:", "if True:"),
     (3, "retries are unbounded in practice: the partition stalls behind one event",
      "if attempts >= MAX_ATTEMPTS:", "if attempts >= 10 * MAX_ATTEMPTS:"),
+    (4, "the signature is checked over re-serialised JSON, not the bytes received",
+     "encode() + raw_body", "encode() + json.dumps(json.loads(raw_body)).encode()"),
+    (4, "only the first signature is compared: a key rotation breaks every webhook",
+     "signatures.split():", "signatures.split()[:1]:"),
+    (4, "only the first secret is tried: the receiver cannot rotate its key",
+     "for secret in secrets:", "for secret in secrets[:1]:"),
+    (4, "no timestamp check: a captured webhook can be replayed for ever",
+     "if abs(now - int(timestamp)) > TOLERANCE_SECONDS:", "if False:"),
+    (4, "a prefix comparison accepts a truncated or empty signature",
+     "hmac.compare_digest(expected, given)", "expected.startswith(given)"),
+    (4, "no transaction: the inbox row commits before the effect, a crash loses the webhook",
+     "with conn.transaction():", "if True:"),
+    (4, "the inbox is never consulted: a redelivery is not recognised as a duplicate",
+     "if claimed is None:", "if False:"),
+    (4, "state moves backwards: a late success undoes a refund",
+     "if STATUS_RANK[target] <= STATUS_RANK[current]:", "if target == current:"),
 ]
 
 
@@ -63,7 +79,7 @@ def _servers(lab: Lab) -> dict[str, str]:
             "FINCORE_KAFKA_BOOTSTRAP": lab.kafka_bootstrap()}
 
 
-@pytest.mark.parametrize("spec", composition().labs, ids=lambda s: s.slug)
+@pytest.mark.parametrize("spec", labs(), ids=lambda s: s.slug)
 def test_starter_fails_every_criterion(lab: Lab, spec: registry.LabSpec, tmp_path: Path) -> None:
     result = _run(lab, spec, tmp_path, generate_file(spec.solution, spec.number))
     assert result.returncode != 0
@@ -71,7 +87,7 @@ def test_starter_fails_every_criterion(lab: Lab, spec: registry.LabSpec, tmp_pat
         [(r.criterion, r.outcome) for r in result.results if r.outcome != "failed"]
 
 
-@pytest.mark.parametrize("spec", composition().labs, ids=lambda s: s.slug)
+@pytest.mark.parametrize("spec", labs(), ids=lambda s: s.slug)
 def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                                          tmp_path: Path) -> None:
     copy = tmp_path / "solution"
@@ -85,7 +101,7 @@ def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                          ids=[f"lab{n}-{m.split(':')[0]}" for n, m, _, _ in WRONG_VARIANTS])
 def test_known_wrong_solution_fails(lab: Lab, tmp_path: Path, number: int, mistake: str,
                                     old: str, new: str) -> None:
-    spec = registry.find(composition().labs, number)
+    spec = registry.find(labs(), number)
     solution = spec.solution.read_text(encoding="utf-8")
     assert old in solution, f"the variant '{mistake}' no longer applies to the solution"
     result = _run(lab, spec, tmp_path, solution.replace(old, new))
