@@ -28,6 +28,7 @@ from fintech_core.drills.scenarios.payments import (
     WEBHOOKS_OUT_OF_ORDER,
 )
 from fintech_core.drills.scenarios.payouts import CRASH_BETWEEN_HOLD_AND_PROVIDER, PAYOUT_DECLINED
+from fintech_core.labs.registry import LabSpec
 from fintech_core.payments import cli as payments_cli
 from fintech_core.payments import routes as payments_routes
 from fintech_core.payments.adapters.sql import SqlPayments
@@ -60,4 +61,6 @@ PHASE = Phase(
         PAYOUT_DECLINED,                  # 7. the payout fails after acceptance: hold voided
     ),
     problems=PROBLEMS,
+    labs=(LabSpec(4, "signed-webhooks", "Verify a signed webhook and apply it once",
+                  "lab04_signed_webhooks", "signed_webhooks.py", minutes=50),),
 )

@@ -17,7 +17,7 @@ from fintech_core.labs import registry
 from fintech_core.labs.check import CheckResult, run_lab_tests
 from fintech_core.labs.starter import generate_file
 from fintech_core.stack.lab import Lab
-from tests.pending_labs import labs
+from phases import composition
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ def _servers(lab: Lab) -> dict[str, str]:
             "FINCORE_KAFKA_BOOTSTRAP": lab.kafka_bootstrap()}
 
 
-@pytest.mark.parametrize("spec", labs(), ids=lambda s: s.slug)
+@pytest.mark.parametrize("spec", composition().labs, ids=lambda s: s.slug)
 def test_starter_fails_every_criterion(lab: Lab, spec: registry.LabSpec, tmp_path: Path) -> None:
     result = _run(lab, spec, tmp_path, generate_file(spec.solution, spec.number))
     assert result.returncode != 0
@@ -87,7 +87,7 @@ def test_starter_fails_every_criterion(lab: Lab, spec: registry.LabSpec, tmp_pat
         [(r.criterion, r.outcome) for r in result.results if r.outcome != "failed"]
 
 
-@pytest.mark.parametrize("spec", labs(), ids=lambda s: s.slug)
+@pytest.mark.parametrize("spec", composition().labs, ids=lambda s: s.slug)
 def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                                          tmp_path: Path) -> None:
     copy = tmp_path / "solution"
@@ -101,7 +101,7 @@ def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                          ids=[f"lab{n}-{m.split(':')[0]}" for n, m, _, _ in WRONG_VARIANTS])
 def test_known_wrong_solution_fails(lab: Lab, tmp_path: Path, number: int, mistake: str,
                                     old: str, new: str) -> None:
-    spec = registry.find(labs(), number)
+    spec = registry.find(composition().labs, number)
     solution = spec.solution.read_text(encoding="utf-8")
     assert old in solution, f"the variant '{mistake}' no longer applies to the solution"
     result = _run(lab, spec, tmp_path, solution.replace(old, new))

@@ -18,7 +18,6 @@ import typer.main
 
 from fintech_core.cli.main import build_cli
 from phases import REGISTRY
-from tests.pending_labs import labs
 from tests.unit import docscan
 from tests.unit.docscan import ROOT, Invocation, Snippet
 
@@ -27,7 +26,7 @@ from tests.unit.docscan import ROOT, Invocation, Snippet
 app = build_cli(REGISTRY)  # the CLI `./fcl` runs: the core's commands and every phase's
 CLI = typer.main.get_command(app)
 DRILL_NAMES = {d.name for d in REGISTRY.composition(REGISTRY.latest()).drills}
-LAB_NUMBERS = {str(spec.number) for spec in labs()}  # with labs written ahead of their phase
+LAB_NUMBERS = {str(spec.number) for spec in REGISTRY.composition(REGISTRY.latest()).labs}
 
 
 def is_placeholder(word: str) -> bool:

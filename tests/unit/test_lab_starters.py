@@ -13,8 +13,7 @@ from fintech_core.labs import registry
 from fintech_core.labs.cli import app
 from fintech_core.labs.criteria import criteria
 from fintech_core.labs.starter import MarkerError, generate, generate_file
-from phases import REGISTRY
-from tests.pending_labs import labs
+from phases import REGISTRY, composition
 
 SOLUTION = '''\
 def add(a, b):
@@ -27,7 +26,7 @@ def add(a, b):
 '''
 
 context.install(REGISTRY)  # the lab commands read the registry's labs, as under the real CLI
-LABS = labs()  # the composed phases' labs and those written ahead of their phase
+LABS = composition().labs
 
 
 def test_region_becomes_stub_with_hint_kept() -> None:
