@@ -86,6 +86,9 @@ class Phase:
     replaces_routes: frozenset[str] = frozenset()  # "METHOD /path" of earlier phases' routes
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # How a group-commit batch wraps an extension that locks rows, so that its locks are
+    # answered from the batch's snapshot (transfers/batch.py); the last phase's wins per name.
+    batch_extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     workers: tuple[WorkerSpec, ...] = ()
@@ -116,6 +119,7 @@ class Composition:
     entrypoints: Entrypoints
     routers: tuple[RouterFactory, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    batch_extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     replaced_routes: frozenset[str] = frozenset()
@@ -167,11 +171,13 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         return tuple(item for p in phases for item in getattr(p, attr))
 
     extensions: dict[str, Callable[[Any], Any]] = {}
+    batch_extensions: dict[str, Callable[[Any], Any]] = {}
     for phase in phases:
         extensions.update(phase.extensions)  # a later phase may wrap an earlier extension
+        batch_extensions.update(phase.batch_extensions)
     return Composition(
         phases=tuple(phases), pipeline=pipeline, entrypoints=entrypoints,
-        routers=every("routers"), extensions=extensions,
+        routers=every("routers"), extensions=extensions, batch_extensions=batch_extensions,
         features=frozenset(every("features")), background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         cli=every("cli"), problems=problems, drills=every("drills"),
