@@ -29,6 +29,7 @@ from fintech_core.ledger.problems import PROBLEMS
 from fintech_core.ledger.routes import accounts, holds, transfers, verify
 from fintech_core.ledger.steps import LEDGER_STEPS
 from fintech_core.ledger.sweeper import run_sweeper
+from fintech_core.ledger.yardstick import LEDGER_YARDSTICK
 from fintech_core.phase import CliEntry, Phase
 
 PHASE = Phase(
@@ -48,6 +49,7 @@ PHASE = Phase(
     problems=PROBLEMS,
     chaos_hooks=(ledger_verify,),
     money_facts=POSTINGS_EXPLAIN_BALANCES,
+    yardstick=LEDGER_YARDSTICK,
     labs=(LabSpec(2, "double-entry", "Post a transfer as balanced double-entry postings",
                   "lab02_double_entry", "ledger_posting.py", minutes=50),),
 )

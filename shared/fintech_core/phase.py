@@ -103,6 +103,9 @@ class Phase:
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
     money_facts: MoneyFacts | None = None  # how drills explain a balance; the last one wins
+    # The SQL-only yardstick of the bench (bench/yardstick.py): the request path's statements
+    # for one transfer in this composition; the last one wins.
+    yardstick: Any = None
     # SQLModel table classes (tables off the money path). The migrations create the tables;
     # these classes must match them, which the drift test checks for every composition.
     tables: tuple[type, ...] = ()
@@ -133,6 +136,7 @@ class Composition:
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
     money_facts: MoneyFacts | None = None
+    yardstick: Any = None
     tables: tuple[type, ...] = ()
 
     @property
@@ -185,6 +189,7 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         bench_parts=every("bench_parts"),
         site_pages=every("site_pages"), labs=every("labs"), tables=every("tables"),
         money_facts=_last([p.money_facts for p in phases]),
+        yardstick=_last([p.yardstick for p in phases]),
     )
 
 

@@ -120,7 +120,7 @@ def balances(c: Container, world: list[uuid.UUID]) -> list[int]:
     import psycopg
 
     with psycopg.connect(c.database_url, autocommit=True) as conn:
-        rows = dict(conn.execute("SELECT id, balance FROM accounts WHERE id = ANY(%s)",
+        rows: dict[uuid.UUID, int] = dict(conn.execute("SELECT id, balance FROM accounts WHERE id = ANY(%s)",
                                  (world,)).fetchall())
     return [rows[a] for a in world]
 
