@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fintech_core.domain.errors import (
@@ -85,7 +86,7 @@ class GroupCommit:
         while True:
             await self._wake.wait()
             if self.max_wait_us and len(self._queue) < self.max_batch:
-                await asyncio.sleep(self.max_wait_us / 1e6)  # let a few more arrive
+                await asyncio.sleep(timedelta(microseconds=self.max_wait_us).total_seconds())
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             if not self._queue:
                 self._wake.clear()
