@@ -16,7 +16,13 @@ What is guaranteed, per transfer, as if the batch's transfers had run one by one
   that fails as a whole (a database error, a lost connection, COMMIT's outcome unknown) is split
   in two and each half run again, down to one transfer, which takes the single-transaction path
   (idempotency/runner.py); the keys commit with the effects, so a half that did commit replays.
-- A drill's fault at `transfer.before_commit` fails the whole batch, as it fails a transaction.
+- Drill fault points (faults.py): `transfer.before_commit` is hit once per transaction, so
+  once per batch, just before its COMMIT: an armed error fails every transfer of the batch
+  (none commits, each is answered the error), a crash takes the whole batch down uncommitted,
+  a delay holds all of it, and `times` counts batches. A batch of one is a lone request on the
+  single-transaction path, hit exactly as per request. `transfer.after_commit` is hit per
+  request, after its batch committed. Drills that need one transfer to fail on its own run
+  per request, the default (FINCORE_GROUP_COMMIT=false).
 """
 
 from __future__ import annotations
