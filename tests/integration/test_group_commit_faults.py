@@ -98,7 +98,7 @@ async def test_idempotency_storm_in_batches_moves_money_once_and_never_answers_5
                  for _ in range(50)]
         others = [http.post("/transfers", json=move(dst, other, 1 + i),
                             headers={"Idempotency-Key": uuid.uuid4().hex}) for i in range(30)]
-        mixed = [*storm[:20], *[x for pair in zip(others, storm[20:]) for x in pair]]
+        mixed = [*storm[:20], *[x for pair in zip(others, storm[20:], strict=True) for x in pair]]
         replies = await asyncio.gather(*mixed)
         assert all(r.status_code < 500 for r in replies), [r.text for r in replies
                                                            if r.status_code >= 500]

@@ -73,8 +73,10 @@ class GroupCommit:
     async def submit(self, principal: str, key: str, fingerprint: str,
                      operation: Operation) -> tuple[StoredResponse, bool]:
         loop = asyncio.get_running_loop()
-        if self._task is None or self._wake is None:
-            self._wake = asyncio.Event()
+        if self._task is None or self._task.done() or self._wake is None:
+            # Also when the batch task ended: `_settle` never raises, so only a cancellation
+            # ends it, and the requests queued meanwhile must still be served by a new one.
+            self._wake = self._wake or asyncio.Event()
             self._task = loop.create_task(self._run_forever())
         request = Request(principal, key, fingerprint, operation, loop.create_future())
         self._queue.append(request)
