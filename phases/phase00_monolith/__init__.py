@@ -27,6 +27,7 @@ from fintech_core.transfers.facts import TRANSFERS_EXPLAIN_BALANCES
 from fintech_core.transfers.pipeline import Append
 from fintech_core.transfers.problems import PROBLEMS as TRANSFER_PROBLEMS
 from fintech_core.transfers.steps import PHASE0_STEPS
+from fintech_core.transfers.yardstick import PHASE0_YARDSTICK
 
 PHASE = Phase(
     number=0,
@@ -48,6 +49,7 @@ PHASE = Phase(
         DB_RESTART,           # 8. database restart during a burst of transfers
     ),
     money_facts=TRANSFERS_EXPLAIN_BALANCES,
+    yardstick=PHASE0_YARDSTICK,
     labs=(LabSpec(1, "idempotency-key", "Make the naive transfer idempotent",
                   "lab01_idempotency_key", "idempotent_transfer.py", minutes=45),),
     site_pages=(SitePage("Performance", REPO_ROOT / "shared/fintech_core/bench/README.md"),),

@@ -29,6 +29,7 @@ from fintech_core.events.outbox import SqlOutbox, sql_outbox_ledger
 from fintech_core.events.read_models import AccountActivity, AuditTrail, DeadLetter
 from fintech_core.events.reads import SqlEventReads
 from fintech_core.events.steps import EVENT_STEPS
+from fintech_core.events.yardstick import EVENTS_YARDSTICK
 from fintech_core.labs.registry import LabSpec
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 
@@ -48,6 +49,7 @@ PHASE = Phase(
     chaos_hooks=CHAOS_HOOKS,
     chaos_faults=CHAOS_FAULTS,
     bench_parts=(EventsBench,),
+    yardstick=EVENTS_YARDSTICK,
     labs=(LabSpec(3, "idempotent-consumer", "An idempotent consumer with a dead-letter queue",
                   "lab03_idempotent_consumer", "idempotent_consumer.py", minutes=50),),
     tables=(AccountActivity, AuditTrail, DeadLetter),

@@ -18,6 +18,7 @@ from fintech_core.naive.mailer import InlineMailer
 from fintech_core.phase import Composition
 from fintech_core.service.ports import UnitOfWorkFactory
 from fintech_core.settings import Settings
+from fintech_core.transfers.group_commit import GroupCommit
 from fintech_core.transfers.service import TransferService
 
 
@@ -40,13 +41,18 @@ def bootstrap(settings: Settings, composition: Composition, *,
         url = phase_database_url(settings)
         pool = make_pool(url, settings.db_pool_min, settings.db_pool_max)
         uow_factory = SqlUnitOfWorkFactory(pool, composition.extensions, settings.db_pipeline)
+    faults = FaultPoints(enabled=settings.drill_mode)
+    group_commit = GroupCommit(
+        uow_factory, dict(composition.batch_extensions), faults, settings.group_commit_max_batch,
+        settings.group_commit_max_wait_us) if settings.group_commit else None
     return Container(
         settings=settings,
         composition=composition,
         database_url=url,
         uow_factory=uow_factory,
         transfers=TransferService(composition.pipeline),
-        faults=FaultPoints(enabled=settings.drill_mode),
+        faults=faults,
         mailer=mailer or InlineMailer(settings.mail_latency_ms, settings.mail_fail),
         pool=pool,
+        group_commit=group_commit,
     )

@@ -12,6 +12,7 @@ from fintech_core.faults import FaultPoints
 from fintech_core.phase import Composition
 from fintech_core.service.ports import UnitOfWorkFactory
 from fintech_core.settings import Settings
+from fintech_core.transfers.group_commit import GroupCommit
 from fintech_core.transfers.service import TransferService
 
 
@@ -25,12 +26,15 @@ class Container:
     faults: FaultPoints
     mailer: Any
     pool: AsyncConnectionPool | None = None
+    group_commit: GroupCommit | None = None  # None: one transaction per request
 
     async def open(self) -> None:
         if self.pool is not None:
             await self.pool.open(wait=True, timeout=30)
 
     async def close(self) -> None:
+        if self.group_commit is not None:
+            await self.group_commit.close()
         if self.pool is not None:
             await self.pool.close()
 

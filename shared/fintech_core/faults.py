@@ -18,8 +18,14 @@ from typing import Literal
 Action = Literal["delay", "error", "crash"]
 
 POINTS = {
-    "transfer.before_commit": "after every step of the transfer pipeline, before COMMIT",
-    "transfer.after_commit": "after COMMIT, before the response is sent",
+    # With group commit on (FINCORE_GROUP_COMMIT), `before_commit` is hit once per transaction,
+    # so once per *batch*: `times` counts batches, and an armed error or crash fails every
+    # transfer of that batch (none of them commits). `after_commit` stays once per request.
+    # A batch of one (a lone request) behaves exactly as per request; the drills run per
+    # request, the default.
+    "transfer.before_commit": "after every step of the transfer pipeline, before COMMIT "
+                              "(group commit: once per batch, before the batch's COMMIT)",
+    "transfer.after_commit": "after COMMIT, before the response is sent (once per request)",
     # Phase 3 (payments/drive.py): the payout saga's steps, and a pay-in the provider answered.
     "payment.provider_answered": "the provider charged and answered; nothing recorded yet",
     "payout.hold_placed": "the payout and its hold are committed; the provider is not called",

@@ -93,6 +93,9 @@ class Phase:
     replaces_routes: frozenset[str] = frozenset()  # "METHOD /path" of earlier phases' routes
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # How a group-commit batch wraps an extension that locks rows, so that its locks are
+    # answered from the batch's snapshot (transfers/batch.py); the last phase's wins per name.
+    batch_extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     workers: tuple[WorkerSpec, ...] = ()
@@ -107,6 +110,9 @@ class Phase:
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
     money_facts: MoneyFacts | None = None  # how drills explain a balance; the last one wins
+    # The SQL-only yardstick of the bench (bench/yardstick.py): the request path's statements
+    # for one transfer in this composition; the last one wins.
+    yardstick: Any = None
     # SQLModel table classes (tables off the money path). The migrations create the tables;
     # these classes must match them, which the drift test checks for every composition.
     tables: tuple[type, ...] = ()
@@ -123,6 +129,7 @@ class Composition:
     entrypoints: Entrypoints
     routers: tuple[RouterFactory, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    batch_extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     replaced_routes: frozenset[str] = frozenset()
@@ -136,6 +143,7 @@ class Composition:
     site_pages: tuple[SitePage, ...] = ()
     labs: tuple[LabSpec, ...] = ()
     money_facts: MoneyFacts | None = None
+    yardstick: Any = None
     tables: tuple[type, ...] = ()
 
     @property
@@ -174,11 +182,13 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         return tuple(item for p in phases for item in getattr(p, attr))
 
     extensions: dict[str, Callable[[Any], Any]] = {}
+    batch_extensions: dict[str, Callable[[Any], Any]] = {}
     for phase in phases:
         extensions.update(phase.extensions)  # a later phase may wrap an earlier extension
+        batch_extensions.update(phase.batch_extensions)
     return Composition(
         phases=tuple(phases), pipeline=pipeline, entrypoints=entrypoints,
-        routers=every("routers"), extensions=extensions,
+        routers=every("routers"), extensions=extensions, batch_extensions=batch_extensions,
         features=frozenset(every("features")), background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         cli=every("cli"), problems=problems, drills=every("drills"),
@@ -186,6 +196,7 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         bench_parts=every("bench_parts"),
         site_pages=every("site_pages"), labs=every("labs"), tables=every("tables"),
         money_facts=_last([p.money_facts for p in phases]),
+        yardstick=_last([p.yardstick for p in phases]),
     )
 
 

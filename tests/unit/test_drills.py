@@ -153,3 +153,15 @@ def test_every_route_a_drill_names_is_a_route_of_the_api() -> None:
     for drill, method, path in named:
         assert any(m == method.lower() and re.match(rx, path) for m, rx in routes), (
             f"{drill} names {method} {path}, which is not a route")
+
+
+def test_drills_run_one_transaction_per_request_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With group commit on, `transfer.before_commit` fails a whole batch (faults.py); the drills
+    arm it for one transfer, so they rely on group commit being off unless asked for."""
+    from fintech_core.bootstrap import bootstrap
+
+    monkeypatch.delenv("FINCORE_GROUP_COMMIT", raising=False)
+    plain = Settings(phase=REGISTRY.latest(), drill_mode=True)
+    assert bootstrap(plain, composition(), uow_factory=object()).group_commit is None  # type: ignore[arg-type]
+    batched = plain.model_copy(update={"group_commit": True})
+    assert bootstrap(batched, composition(), uow_factory=object()).group_commit is not None  # type: ignore[arg-type]

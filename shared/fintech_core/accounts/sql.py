@@ -63,8 +63,11 @@ class SqlAccounts:
         # One statement for both legs: the CHECK (balance >= 0) constraint sees the final values.
         # Held (db/write_behind.py): the rows are locked and the funds checked already, so it
         # travels with the transfer row and the idempotency record, in one round trip.
-        await self.conn.hold(
+        # Rows: a group-commit batch merges its transfers' deltas, so one account may appear
+        # more than once; they are summed first (an UPDATE applies one joined row per target).
+        await self.conn.hold_rows(
             "accounts", "UPDATE accounts a SET balance = a.balance + d.delta, updated_at = now()"
-            " FROM unnest(%s::uuid[], %s::bigint[]) AS d(id, delta) WHERE a.id = d.id",
+            " FROM (SELECT id, sum(delta)::bigint AS delta FROM unnest(%s::uuid[], %s::bigint[])"
+            " AS u(id, delta) GROUP BY id) d WHERE a.id = d.id",
             (list(deltas.keys()), list(deltas.values())),
         )

@@ -34,13 +34,17 @@ def initialise(url: str, scale: int) -> None:
                    capture_output=True, text=True, timeout=900)
 
 
-def run(url: str, clients: int, seconds: float, script: str = "tpcb-like") -> float:
-    """Returns transactions per second (without initial connection time)."""
+def run(url: str, clients: int, seconds: float, script: str = "tpcb-like",
+        text: str | None = None) -> float:
+    """Returns transactions per second (without initial connection time). `text`: a custom
+    script (the yardstick's), run under the name `script`."""
     args = [_bin(), "-c", str(clients), "-j", str(min(clients, 4)), "-T", str(max(1, round(seconds))),
             "-M", "prepared", "-n"]
+    if script == "hot-account":
+        text = HOT_ACCOUNT_SCRIPT
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as f:
-        if script == "hot-account":
-            f.write(HOT_ACCOUNT_SCRIPT)
+        if text is not None:
+            f.write(text)
             f.flush()
             args += ["-f", f.name]
         else:

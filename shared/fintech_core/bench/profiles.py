@@ -17,13 +17,14 @@ class Profile:
     # backlog it drains for its rate (several claims; smoke's backlog is small, so are its claims).
     relay_batch: int | None = None
     relay_backlog: int = 2500
+    phase_costs: bool = True  # the table per phase and mode (bench/phase_costs.py)
 
 
 # pgbench's scale should be at least the client count, or tpcb-like queues on its branch rows
 # and stops measuring the database. quick caps it at 16 to keep `pgbench -i` under ~15 s.
 PROFILES = {
     "smoke": Profile("smoke", ("uniform", "hot"), (1, 4), 1.5, 20, 1, relay_batch=25,
-                     relay_backlog=100),
+                     relay_backlog=100, phase_costs=False),
     "quick": Profile("quick", ("uniform", "hot", "mixed"), (1, 4, 16, 64), 5, 1000, 16),
     "full": Profile("full", ("uniform", "hot", "mixed"), (1, 4, 16, 64), 20, 10_000, 64,
                     relay_backlog=10_000),

@@ -15,17 +15,43 @@ from fintech_core.bench.runner import BenchRun
 def table(run: BenchRun) -> Table:
     t = Table(title=f"fcl bench: profile {run.profile}, phase {run.phase}, "
                     f"{run.api_workers} API workers (client ceiling {run.client_ceiling_rps} req/s)")
-    for col in ("workload", "clients", "req/s", "pgbench tps", "ratio", "p50 ms", "p99 ms",
-                "errors", "checks"):
+    for col in ("workload", "clients", "req/s", "pgbench tps", "ratio", "yardstick tps",
+                "x yardstick", "p50 ms", "p99 ms", "errors", "checks"):
         t.add_column(col, justify="right")
     for r in run.rows:
         api = r["api"]
-        errors = sum(v for k, v in api["statuses"].items() if k not in ("200", "201"))
-        errors += api["connection_errors"]
         t.add_row(r["workload"], str(r["clients"]), f"{api['per_second']:.0f}",
-                  f"{r['pgbench']['tps']:.0f}", f"{r['ratio']:.2f}",
+                  f"{r['pgbench']['tps']:.0f}", f"{r['ratio']:.2f}", *_yardstick(r),
                   f"{api['latency_ms']['p50']:.1f}", f"{api['latency_ms']['p99']:.1f}",
-                  str(errors), "[green]ok[/]" if r["checks"]["ok"] else "[red]FAIL[/]")
+                  str(errors(api)), "[green]ok[/]" if r["checks"]["ok"] else "[red]FAIL[/]")
+    return t
+
+
+def errors(api: dict[str, Any]) -> int:
+    return sum(v for k, v in api["statuses"].items() if k not in ("200", "201")) + int(
+        api["connection_errors"])
+
+
+def _yardstick(r: dict[str, Any]) -> tuple[str, str]:
+    ys = r.get("yardstick_tps")
+    return ("-", "-") if not ys else (f"{ys:.0f}", f"{r['vs_yardstick']:.2f}")
+
+
+def phase_costs_table(run: BenchRun) -> Table | None:
+    """The same workload per phase and request-path mode (bench/phase_costs.py)."""
+    if not run.phase_costs:
+        return None
+    t = Table(title="what each phase costs on the request path (no relay or consumers running)")
+    for col in ("phase", "mode", "workload", "clients", "transfers/s", "pgbench tps", "ratio",
+                "yardstick tps", "x yardstick", "p50 ms", "p99 ms", "errors", "checks"):
+        t.add_column(col, justify="right")
+    for r in run.phase_costs:
+        api = r["api"]
+        t.add_row(str(r["phase"]), r["mode"], r["workload"], str(r["clients"]),
+                  f"{api['per_second']:.0f}", f"{r['pgbench']['tps']:.0f}",
+                  f"{r['ratio']:.2f}", *_yardstick(r), f"{api['latency_ms']['p50']:.1f}",
+                  f"{api['latency_ms']['p99']:.1f}", str(errors(api)),
+                  "[green]ok[/]" if r["checks"]["ok"] else "[red]FAIL[/]")
     return t
 
 

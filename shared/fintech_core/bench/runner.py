@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from fintech_core.bench import checks, pgbench
+from fintech_core.bench import checks, pgbench, phase_costs
 from fintech_core.bench.profiles import YARDSTICK, Profile
 from fintech_core.db.admin import drop_database, ensure_database
 from fintech_core.db.urls import with_database
@@ -37,6 +37,8 @@ class BenchRun:
     started_at: str
     client_ceiling_rps: float = 0.0
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # The same workload on phases 0..N, per request and with group commit (bench/phase_costs.py)
+    phase_costs: list[dict[str, Any]] = field(default_factory=list)
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # bench part -> its figures
 
     @property
@@ -45,7 +47,7 @@ class BenchRun:
         return self.parts.get("events")
 
     def ok(self) -> bool:
-        return all(r["checks"]["ok"] for r in self.rows) and all(
+        return all(r["checks"]["ok"] for r in (*self.rows, *self.phase_costs)) and all(
             bool(p["checks"]["ok"]) for p in self.parts.values())
 
 
@@ -105,6 +107,7 @@ def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
     parts = [make(lab, composition, db_url, tag=f"bench{api.port}",
                   drain_timeout=max(60.0, 20 * profile.seconds), **flags)
              for make in composition.bench_parts]
+    ys_url = phase_costs.yardstick_db(lab, composition, profile.accounts)
     api.start()
     run = BenchRun(profile.name, phase, api_workers, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     try:
@@ -132,9 +135,15 @@ def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
                                  "the cores with it")
                 yardstick = YARDSTICK[workload]
                 tps = pgbench.run(pgbench_url, clients, profile.seconds, yardstick)
+                # The SQL-only yardstick of mixed is uniform's: its reads are not transfers.
+                ys = phase_costs.yardstick_tps(ys_url, composition, workload, clients,
+                                               profile.seconds, profile.accounts)
                 run.rows.append({"workload": workload, "clients": clients, "api": result,
                                  "pgbench": {"script": yardstick, "tps": tps},
                                  "ratio": round(result["per_second"] / tps, 3) if tps else None,
+                                 "yardstick_tps": ys,
+                                 "vs_yardstick": round(result["per_second"] / ys, 3) if ys
+                                 else None,
                                  "checks": verdict})
         for part in parts:
             run.parts[part.name] = part.measure(api.url(), accounts, run.rows, profile.seconds,
@@ -143,4 +152,15 @@ def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
         for part in parts:
             part.stop()
         api.stop()
+    measured = {(r["workload"], r["clients"]): r["pgbench"]["tps"] for r in run.rows}
+
+    def pgbench_tps(workload: str, clients: int) -> float:
+        if (workload, clients) not in measured:
+            measured[workload, clients] = pgbench.run(pgbench_url, clients, profile.seconds,
+                                                      YARDSTICK[workload])
+        return measured[workload, clients]
+
+    if profile.phase_costs:
+        run.phase_costs = phase_costs.measure(lab, composition, profile, api_workers, pgbench_tps,
+                                              loadgen, seed, progress)
     return run

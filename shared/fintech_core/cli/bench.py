@@ -37,6 +37,8 @@ def bench(
     console.print(report.table(run))
     if (events := report.events_table(run)) is not None:
         console.print(events)
+    if (costs := report.phase_costs_table(run)) is not None:
+        console.print(costs)
     where = report.write(run, out)
     console.print(f"results: {where}/bench.json and plots; latest copy in {out / 'latest'}")
     if not run.ok():

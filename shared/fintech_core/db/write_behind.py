@@ -20,6 +20,13 @@ What is guaranteed:
 - An error in a held write surfaces at the flush (the next `execute` or COMMIT), not where the
   write was made. No code path catches a database error at its statement; the one race that
   matters (a concurrent idempotency record) is retried wherever it surfaces (db/errors.py).
+
+Rows (`hold_rows`): a write whose parameters are all arrays, one element per row (`INSERT ...
+SELECT ... FROM unnest(%s::uuid[], ...)`). A group-commit batch (transfers/group_commit.py) turns
+on `merge_rows`: a second `hold_rows` of the *same* statement then appends its rows to the held
+ones instead of flushing them, so a batch of N transfers writes each table in one statement, its
+rows in the order they were held (the statements keep that order with `WITH ORDINALITY ...
+ORDER BY`). Without `merge_rows` it behaves exactly like `hold`.
 """
 
 from __future__ import annotations
@@ -38,11 +45,15 @@ class Session(Protocol):
 
     async def hold(self, table: str, query: str, params: Sequence[Any]) -> None: ...
 
+    async def hold_rows(self, table: str, query: str, columns: Sequence[list[Any]]) -> None: ...
+
 
 class WriteBehindConnection:
     def __init__(self, conn: AsyncConnection) -> None:
         self.raw = conn
         self._held: dict[str, tuple[str, Sequence[Any]]] = {}  # table -> (query, params), in order
+        self._rows: set[str] = set()  # tables whose held write is rows (its params are lists)
+        self.merge_rows = False  # set by a group-commit batch for the rest of its transaction
 
     @property
     def held(self) -> list[str]:
@@ -56,10 +67,21 @@ class WriteBehindConnection:
             await self.flush()
         self._held[table] = (query, params)
 
+    async def hold_rows(self, table: str, query: str, columns: Sequence[list[Any]]) -> None:
+        """Hold a write whose parameters are arrays of equal length, one element per row."""
+        held = self._held.get(table)
+        if self.merge_rows and held is not None and table in self._rows and held[0] == query:
+            for mine, more in zip(held[1], columns, strict=True):
+                mine.extend(more)
+            return
+        await self.hold(table, query, [list(c) for c in columns])
+        self._rows.add(table)
+
     async def flush(self) -> None:
         if not self._held:
             return
         writes, self._held = list(self._held.values()), {}
+        self._rows.clear()
         if len(writes) == 1:
             await self.raw.execute(*writes[0])
             return
@@ -76,6 +98,7 @@ class WriteBehindConnection:
 
     async def rollback(self) -> None:
         self._held.clear()
+        self._rows.clear()
         try:
             await self.raw.rollback()
         except PipelineAborted:

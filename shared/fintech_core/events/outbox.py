@@ -27,13 +27,16 @@ class SqlOutbox:
     async def add(self, event: NewEvent) -> UUID:
         # Held (db/write_behind.py): the INSERT travels with the transaction's other writes, so
         # announcing costs no extra round trip on the request path.
+        # Rows: a group-commit batch writes all its events in one INSERT, in the batch's order.
         event_id = uuid7()
-        await self.conn.hold(
-            "outbox", "INSERT INTO outbox (event_id, aggregate_type, aggregate_id, event_type, payload,"
-            " headers) VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb)",
-            (event_id, event.aggregate_type, event.aggregate_id, event.event_type,
-             event.payload.model_dump_json(),
-             f'{{"correlation_id": "{event.correlation_id}"}}'))
+        await self.conn.hold_rows(
+            "outbox", "INSERT INTO outbox (event_id, aggregate_type, aggregate_id, event_type,"
+            " payload, headers) SELECT e, t, a, y, p::jsonb, h::jsonb FROM unnest(%s::uuid[],"
+            " %s::text[], %s::uuid[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY"
+            " AS x(e, t, a, y, p, h, o) ORDER BY o",
+            ([event_id], [event.aggregate_type], [event.aggregate_id], [event.event_type],
+             [event.payload.model_dump_json()],
+             [f'{{"correlation_id": "{event.correlation_id}"}}']))
         return event_id
 
 

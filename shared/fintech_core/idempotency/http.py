@@ -28,10 +28,16 @@ Operation = Callable[[UnitOfWork], Awaitable[StoredResponse]]
 
 async def idempotent_post(c: Container, request: Request, principal: str, raw_key: str | None,
                           body: dict[str, Any], operation: Operation, *,
-                          moves_money: bool = True) -> JSONResponse:
-    """`raw_key` None is allowed only when `moves_money` is False (the key is then optional)."""
+                          moves_money: bool = True, batchable: bool = False) -> JSONResponse:
+    """`raw_key` None is allowed only when `moves_money` is False (the key is then optional).
+    `batchable`: the operation is one run of the transfer pipeline, which a group-commit batch
+    may run with others in one transaction (transfers/group_commit.py) when it is on."""
     key = parse_key(raw_key) if (raw_key is not None or moves_money) else None
     fp = fingerprint(request.method, request.url.path, body, principal)
+    if batchable and key is not None and c.group_commit is not None:
+        response, replayed = await c.group_commit.submit(principal, key, fp, operation)
+        await c.faults.hit("transfer.after_commit")
+        return to_http(response, replayed, request.url.path)
 
     async def run(uow: UnitOfWork) -> StoredResponse:
         response = await operation(uow)

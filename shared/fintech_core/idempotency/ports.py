@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,11 +22,23 @@ class StoredKey:
     response: StoredResponse
 
 
+class InFlight:
+    """`claim_many`'s answer for a key another transaction holds right now (409)."""
+
+
+IN_FLIGHT = InFlight()
+Claim = StoredKey | InFlight | None
+
+
 class IdempotencyStore(Protocol):
     async def claim(self, principal: str, key: str) -> StoredKey | None:
         """Take the in-flight lock for (principal, key) for the rest of the transaction, and
         return the stored response if the key was already used. Raises IdempotencyKeyInFlight
         when another transaction holds the key right now."""
+        ...
+    async def claim_many(self, wanted: Sequence[tuple[str, str]]) -> list[Claim]:
+        """`claim` for many (principal, key) pairs at once, answering per pair instead of
+        raising: IN_FLIGHT, the stored key, or None (unused, now held by this transaction)."""
         ...
     async def save(self, principal: str, key: str, fingerprint: str,
                    response: StoredResponse) -> None: ...

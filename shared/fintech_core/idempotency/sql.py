@@ -9,11 +9,17 @@ different keys would only produce a spurious 409 for one of them, never a wrong 
 
 from __future__ import annotations
 
-from psycopg.types.json import Json, Jsonb
+import json
+from collections.abc import Sequence
+from typing import Any
 
 from fintech_core.db.write_behind import Session
 from fintech_core.domain.errors import IdempotencyKeyInFlight
-from fintech_core.idempotency.ports import StoredKey, StoredResponse
+from fintech_core.idempotency.ports import IN_FLIGHT, Claim, StoredKey, StoredResponse
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value)  # what psycopg's Json dumper writes: json.dumps' defaults
 
 
 class SqlIdempotencyStore:
@@ -44,16 +50,42 @@ class SqlIdempotencyStore:
             return None
         return StoredKey(row[1], StoredResponse(row[2], row[3], row[4]))
 
+    async def claim_many(self, wanted: Sequence[tuple[str, str]]) -> list[Claim]:
+        """`claim` for many (principal, key) pairs in one statement (a group-commit batch). Each
+        answer is IN_FLIGHT (another transaction holds the key), the stored key, or None (unused:
+        this transaction now holds it). The same snapshot caveat as `claim`, the same cure."""
+        cur = await self.conn.execute(
+            "SELECT l.locked, k.fingerprint, k.response_status, k.response_body,"
+            "       k.response_headers"
+            "  FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS x(p, k, o)"
+            "  CROSS JOIN LATERAL (SELECT pg_try_advisory_xact_lock("
+            "        hashtextextended(x.p || ':' || x.k, 0)) AS locked) l"
+            "  LEFT JOIN idempotency_keys k ON l.locked AND k.principal = x.p AND k.key = x.k"
+            " ORDER BY x.o",
+            ([p for p, _ in wanted], [k for _, k in wanted]),
+        )
+        claims: list[Claim] = []
+        for row in await cur.fetchall():
+            if not row[0]:
+                claims.append(IN_FLIGHT)
+            else:
+                claims.append(None if row[1] is None else
+                              StoredKey(row[1], StoredResponse(row[2], row[3], row[4])))
+        return claims
+
     async def save(self, principal: str, key: str, fingerprint: str,
                    response: StoredResponse) -> None:
         # Held, so it travels with COMMIT. A concurrent request that settled the same key first
         # makes it fail on the primary key there; db/errors.py retries exactly that violation.
-        await self.conn.hold(
+        # Rows: a group-commit batch saves all its keys in one INSERT. The body goes as text
+        # and is cast to json, which keeps it as written (the replay is byte-identical).
+        await self.conn.hold_rows(
             "idempotency_keys", "INSERT INTO idempotency_keys"
             " (principal, key, fingerprint, response_status, response_body, response_headers)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (principal, key, fingerprint, response.status, Json(response.body),
-             Jsonb(dict(response.headers))),
+            " SELECT p, k, f, s, b::json, h::jsonb FROM unnest(%s::text[], %s::text[], %s::text[],"
+            " %s::int[], %s::text[], %s::text[]) AS x(p, k, f, s, b, h)",
+            ([principal], [key], [fingerprint], [response.status], [_dumps(response.body)],
+             [_dumps(dict(response.headers))]),
         )
 
     async def reap(self, older_than_hours: int) -> int:

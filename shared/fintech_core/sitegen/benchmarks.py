@@ -31,8 +31,25 @@ def _bench_table(data: dict[str, Any]) -> str:
              "ok" if r["checks"]["ok"] else "FAIL"] for r in data["rows"]]
     head = (f"Profile `{data['profile']}`, phase {data['phase']}, {data['api_workers']} API "
             f"workers; load generator ceiling {data['client_ceiling_rps']} req/s.\n\n")
-    return head + table(["workload", "clients", "transfers/s", "pgbench tps", "ratio",
+    main = head + table(["workload", "clients", "transfers/s", "pgbench tps", "ratio",
                          "p50 ms", "p99 ms", "checks"], rows)
+    return main + _phase_costs(data.get("phase_costs") or [])
+
+
+def _phase_costs(costs: list[dict[str, Any]]) -> str:
+    """The same workload on phases 0..N, one transaction per request and group commit."""
+    if not costs:
+        return ""
+    rows = [[r["phase"], r["mode"], r["workload"], r["clients"], r["api"]["per_second"],
+             round(r["pgbench"]["tps"] or 0), r["ratio"], round(r.get("yardstick_tps") or 0),
+             r.get("vs_yardstick") or "-", r["api"]["latency_ms"]["p50"],
+             r["api"]["latency_ms"]["p99"], "ok" if r["checks"]["ok"] else "FAIL"]
+            for r in costs]
+    return ("\n\n**What each phase costs on the request path** (same run; no relay or consumers "
+            "running; `x yardstick`: against the phase's own statements driven by pgbench)\n\n"
+            + table(["phase", "mode", "workload", "clients", "transfers/s", "pgbench tps",
+                     "ratio", "yardstick tps", "x yardstick", "p50 ms", "p99 ms", "checks"],
+                    rows))
 
 
 def latest_result(results_dir: Path) -> Path | None:

@@ -23,7 +23,13 @@ from psycopg.errors import CheckViolation, UniqueViolation
 from fintech_core.accounts.domain import Account
 from fintech_core.accounts.ports import AccountRepository
 from fintech_core.domain.errors import IdempotencyKeyInFlight
-from fintech_core.idempotency.ports import IdempotencyStore, StoredKey, StoredResponse
+from fintech_core.idempotency.ports import (
+    IN_FLIGHT,
+    Claim,
+    IdempotencyStore,
+    StoredKey,
+    StoredResponse,
+)
 from fintech_core.service.retry import RetryTransaction
 from fintech_core.transfers.domain import Transfer
 from fintech_core.transfers.ports import TransferRepository
@@ -121,6 +127,15 @@ class MemoryIdempotencyStore(_Bound):
         self.uow.hold((principal, key))
         entry = self.uow.view.keys.get((principal, key))
         return entry[0] if entry else None
+
+    async def claim_many(self, wanted: Sequence[tuple[str, str]]) -> list[Claim]:
+        claims: list[Claim] = []
+        for principal, key in wanted:
+            try:
+                claims.append(await self.claim(principal, key))
+            except IdempotencyKeyInFlight:
+                claims.append(IN_FLIGHT)
+        return claims
 
     async def save(self, principal: str, key: str, fingerprint: str,
                    response: StoredResponse) -> None:

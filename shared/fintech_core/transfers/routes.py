@@ -31,7 +31,7 @@ async def _move_money(c: Container, request: Request, command: TransferCommand, 
         outcome = await c.transfers.execute(uow, command, principal)
         return transfer_response(outcome, c.composition.problems)
 
-    return await idempotent_post(c, request, principal, raw_key, body, operation)
+    return await idempotent_post(c, request, principal, raw_key, body, operation, batchable=True)
 
 
 def router() -> APIRouter:

@@ -12,6 +12,11 @@ TRANSFER_COLS = ("id, kind, source_id, destination_id, amount, currency, status,
                   " failure_code, created_at")
 
 
+_INSERT = (f"INSERT INTO transfers ({TRANSFER_COLS}) SELECT * FROM unnest(%s::uuid[], %s::text[],"
+           " %s::uuid[], %s::uuid[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],"
+           " %s::timestamptz[])")
+
+
 def transfer_from_row(row: tuple[Any, ...]) -> Transfer:
     return Transfer(row[0], TransferKind(row[1]), row[2], row[3], row[4], row[5],
                     TransferStatus(row[6]), row[7], row[8], row[9])
@@ -22,11 +27,10 @@ class SqlTransfers:
         self.conn = conn
 
     async def add(self, t: Transfer) -> None:
-        await self.conn.hold(
-            "transfers", f"INSERT INTO transfers ({TRANSFER_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            (t.id, t.kind.value, t.source_id, t.destination_id, t.amount, t.currency,
-             t.status.value, t.reference, t.failure_code, t.created_at),
-        )
+        # Rows (db/write_behind.py): a group-commit batch writes all its transfers in one INSERT.
+        await self.conn.hold_rows("transfers", _INSERT, (
+            [t.id], [t.kind.value], [t.source_id], [t.destination_id], [t.amount], [t.currency],
+            [t.status.value], [t.reference], [t.failure_code], [t.created_at]))
 
     async def get(self, transfer_id: UUID) -> Transfer | None:
         cur = await self.conn.execute(

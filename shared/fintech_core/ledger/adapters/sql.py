@@ -88,20 +88,26 @@ class SqlLedger(SqlLedgerTransfers):
         # both rows exist. The BEFORE INSERT trigger applies each posting to its account in this
         # order (releases before debits, see in_apply_order); a second entry in the same
         # transaction waits for the next flush, so entries apply in the order appended.
+        #
+        # Rows (db/write_behind.py): in a group-commit batch the entries and postings of all its
+        # transfers merge into these two statements, the postings in the order appended, so the
+        # trigger applies them entry after entry as the batch's checks simulated them.
         postings = entry.in_apply_order()
-        await self.conn.hold(
+        await self.conn.hold_rows(
             "journal_entries",
             "INSERT INTO journal_entries (id, transfer_id, kind, created_at, effective_at)"
-            " SELECT %s, %s, %s, n.t, coalesce(%s, n.t) FROM (SELECT clock_timestamp() AS t) n",
-            (entry.id, entry.transfer_id, entry.kind.value, entry.effective_at))
-        await self.conn.hold(
+            " SELECT x.i, x.t, x.k, n.t, coalesce(x.e, n.t) FROM unnest(%s::uuid[], %s::uuid[],"
+            " %s::text[], %s::timestamptz[]) AS x(i, t, k, e), (SELECT clock_timestamp() AS t) n",
+            ([entry.id], [entry.transfer_id], [entry.kind.value], [entry.effective_at]))
+        await self.conn.hold_rows(
             "postings",
             "INSERT INTO postings (journal_id, account_id, currency, bucket, direction, amount)"
-            " SELECT %s, x.a, x.c, x.b, x.d, x.m FROM unnest(%s::uuid[], %s::text[], %s::text[],"
-            "  %s::text[], %s::bigint[]) WITH ORDINALITY AS x(a, c, b, d, m, o) ORDER BY x.o",
-            (entry.id, [p.account_id for p in postings], [p.amount.currency for p in postings],
-             [p.bucket.value for p in postings], [p.direction for p in postings],
-             [abs(p.amount.minor) for p in postings]))
+            " SELECT x.j, x.a, x.c, x.b, x.d, x.m FROM unnest(%s::uuid[], %s::uuid[], %s::text[],"
+            "  %s::text[], %s::text[], %s::bigint[]) WITH ORDINALITY AS x(j, a, c, b, d, m, o)"
+            " ORDER BY x.o",
+            ([entry.id] * len(postings), [p.account_id for p in postings],
+             [p.amount.currency for p in postings], [p.bucket.value for p in postings],
+             [p.direction for p in postings], [abs(p.amount.minor) for p in postings]))
 
     async def posted_postings(self, transfer_id: UUID) -> list[Posting]:
         """The net posted movement per account of a transfer: what a reversal negates."""
