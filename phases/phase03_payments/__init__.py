@@ -13,12 +13,17 @@ from this object and checked by a test:
 - workers (started by `fcl up`): the payments worker (saga resume, status polls of UNKNOWN);
 - commands `fcl payments worker | reconcile --date | webhooks`;
 - problems of the payments slice (webhook-signature-invalid, refund-exceeds-payment, ...).
+- chaos: provider faults (timeouts before/after, duplicate, reordered and lost webhooks) with a
+  payments workload beside the bank's, and the hooks that judge them after reconciliation
+  (payments/chaos.py, payments/chaos_faults.py).
 The transfer pipeline is untouched: payments are not on the POST /transfers path.
 """
 
 from pathlib import Path
 
 from fintech_core.payments import cli as payments_cli
+from fintech_core.payments.chaos import CHAOS_HOOKS
+from fintech_core.payments.chaos_faults import CHAOS_FAULTS
 from fintech_core.payments import routes as payments_routes
 from fintech_core.payments.adapters.sql import SqlPayments
 from fintech_core.payments.problems import PROBLEMS
@@ -36,4 +41,6 @@ PHASE = Phase(
     workers=(WorkerSpec("payments", ("payments", "worker")),),
     cli=(CliEntry("payments", payments_cli.app),),
     problems=PROBLEMS,
+    chaos_hooks=CHAOS_HOOKS,
+    chaos_faults=CHAOS_FAULTS,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,10 @@ def chaos(
     accounts: Annotated[int, typer.Option(help="Accounts the money moves among.")] = 16,
     faults: Annotated[str, typer.Option(help=f"Comma-separated, or 'all' ({ALL_FAULTS}, and the "
                                               "faults the phases declare, e.g. phase 2's "
-                                              "relay-kill, broker-stop, consumer-kill, poison), "
+                                              "relay-kill, broker-stop, consumer-kill, poison, "
+                                              "phase 3's provider-timeout-before, "
+                                              "provider-timeout-after, duplicate-webhooks, "
+                                              "reorder-webhooks, lost-webhooks), "
                                               "or 'none'. pg-restart and broker-stop stop the "
                                               "embedded server for everything using it."
                                          )] = "api-kill,pg-terminate",
@@ -42,6 +46,7 @@ def chaos(
     from fintech_core.chaos.report import render
     from fintech_core.chaos.runner import run
     from fintech_core.cli.context import composition, settings_for
+    from fintech_core.stack.processes import free_port
     from fintech_core.stack.session import LabSession
 
     console = Console()
@@ -56,6 +61,10 @@ def chaos(
                              workers=workers, accounts=accounts,
                              faults=tuple(n for n in names.split(",") if n),
                              fault_every=fault_every, seed=seed, extra=options)
+        if "payments" in composed.features:
+            # The run's own provider simulator on a free port (never `make up`'s on 8090):
+            # the API, the payments worker and the simulator all read it from the environment.
+            os.environ.setdefault("FINCORE_PROVIDER_PORT", str(free_port()))
         with LabSession(composed, settings=settings) as s:
             env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase,
                            composed.chaos_hooks, composed.chaos_faults, s, options)
