@@ -1,9 +1,10 @@
 """Phase 3's chaos hooks: the provider's invariants, judged after the run from PostgreSQL and the
 provider's own settlement report (through `fcl payments reconcile`, which also repairs).
 
-Declared in this order, which matters: the first stops the payments workload, waits until
-nothing is in flight (the worker resolved every UNKNOWN, the simulator delivered or gave up
-every webhook) and runs the reconciliation twice; the others judge that reconciled state.
+The faults' quiesce() stopped the payments workload before any phase's hook ran, and waited
+until nothing was in flight (the worker resolved every UNKNOWN, the simulator delivered or gave
+up every webhook). Declared in this order, which matters: the first runs the reconciliation
+twice; the others judge that reconciled state.
 Everything is scoped to the payments workload's own accounts (a reused chaos database holds
 earlier runs). The ledger's own verify (phase 1's hook) judges money conservation overall.
 
@@ -29,6 +30,7 @@ from typing import Any
 from fintech_core.chaos.env import ChaosEnv
 from fintech_core.chaos.hooks import HookResult
 from fintech_core.payments import chaos_support as sup
+from fintech_core.stack.processes import wait_until
 
 SKIP = "no provider fault in this run: the payments workload did not run"
 
@@ -56,15 +58,13 @@ def payments_reconciled(env: ChaosEnv) -> HookResult:
     work, name = sup.workload(env), "payments-reconciled"
     if work is None:
         return HookResult(name, "skipped", SKIP)
+    # The faults' quiesce() stopped the workload and waited; a run judged without it (a test
+    # handing the hooks a database) waits here.
     work.stop()
     sim, bound, began = sup.simulator(env), env.options.get("drain_bound_s", 120.0), time.monotonic()
-    sim.reset()
-    quiet = False
-    while not quiet and time.monotonic() - began < bound:
-        quiet = sim.undelivered() == 0 and sup.open_resources(env, work.accounts) == 0
-        if not quiet:
-            time.sleep(0.5)
-    quiet_s = round(time.monotonic() - began, 1)
+    quiet = wait_until(lambda: sim.undelivered() == 0
+                       and sup.open_resources(env, work.accounts) == 0, bound, 0.5)
+    quiet_s = env.measures.get("payments.quiet_after_s", round(time.monotonic() - began, 1))
     refs = set().union(*_ours(env, work.accounts).values())
     runs = []
     for _ in range(2):  # the second run shows the repair is idempotent

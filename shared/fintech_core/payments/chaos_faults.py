@@ -19,11 +19,13 @@ payments workload (payments/chaos_workload.py), which runs until the hooks stop 
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from fintech_core.chaos.env import ChaosEnv
 from fintech_core.payments import chaos_support as sup
 from fintech_core.payments.chaos_workload import PaymentsWorkload
+from fintech_core.stack.processes import wait_until
 
 # How long a hung provider keeps the connection: past the adapter's timeout (provider_timeout_ms,
 # 2 s by default), short enough that the simulator's connections come back soon.
@@ -43,6 +45,22 @@ class _ProviderFault:
             seed = int(env.options.get("seed", 7))
             env.measures[sup.WORKLOAD] = PaymentsWorkload(
                 env.api_url, f"chaos{int(env.run_started or 0)}", seed).start()
+
+    def quiesce(self, env: ChaosEnv) -> None:
+        """The bank workload ended: stop the payments workload (once), disarm the knobs, and
+        wait (bounded) until the worker resolved every UNKNOWN and the simulator delivered or
+        gave up every webhook, so every hook judges a still database."""
+        work = sup.workload(env)
+        if work is None or work.stopped.is_set():
+            return
+        work.stop()
+        sim, bound = sup.simulator(env), env.options.get("drain_bound_s", 120.0)
+        sim.reset()
+        began = time.monotonic()
+        quiet = wait_until(lambda: sim.undelivered() == 0
+                           and sup.open_resources(env, work.accounts) == 0, bound, 0.5)
+        env.measures["payments.quiet_after_s"] = (round(time.monotonic() - began, 1)
+                                                  if quiet else None)
 
     def end(self, env: ChaosEnv) -> None:
         work = sup.workload(env)
