@@ -15,13 +15,16 @@ from this object and checked by a test:
 - problems of the payments slice (webhook-signature-invalid, refund-exceeds-payment, ...).
 - chaos: provider faults (timeouts before/after, duplicate, reordered and lost webhooks) with a
   payments workload beside the bank's, and the hooks that judge them after reconciliation
-  (payments/chaos.py, payments/chaos_faults.py).
+  (payments/chaos.py, payments/chaos_faults.py);
+- the payments bench part: webhook ingestion rate, pay-in end to end, and the transfer rate of
+  phase 3 over phase 2's in the same run (payments/bench.py).
 The transfer pipeline is untouched: payments are not on the POST /transfers path.
 """
 
 from pathlib import Path
 
 from fintech_core.payments import cli as payments_cli
+from fintech_core.payments.bench import PaymentsBench
 from fintech_core.payments.chaos import CHAOS_HOOKS
 from fintech_core.payments.chaos_faults import CHAOS_FAULTS
 from fintech_core.payments import routes as payments_routes
@@ -43,4 +46,5 @@ PHASE = Phase(
     problems=PROBLEMS,
     chaos_hooks=CHAOS_HOOKS,
     chaos_faults=CHAOS_FAULTS,
+    bench_parts=(PaymentsBench,),
 )
