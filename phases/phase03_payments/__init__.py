@@ -10,8 +10,10 @@ from this object and checked by a test:
 - routes: POST /payments, GET /payments/{id}, POST /payments/{id}/refunds, POST /payouts,
   GET /payouts/{id}, POST /webhooks/{provider}, GET /payments/webhooks/stats;
 - unit-of-work extension "payments" (the slice's SQL repository);
-- workers (started by `fcl up`): the payments worker (saga resume, status polls of UNKNOWN);
-- commands `fcl payments worker | reconcile --date | webhooks`;
+- workers (started by `fcl up`): the provider simulator (`fcl provider serve`, its own database
+  and port, health-checked over HTTP) and the payments worker (saga resume, status polls);
+- commands `fcl provider ...` (the simulator's knobs) and
+  `fcl payments worker | reconcile --date | webhooks`;
 - problems of the payments slice (webhook-signature-invalid, refund-exceeds-payment, ...).
 - chaos: provider faults (timeouts before/after, duplicate, reordered and lost webhooks) with a
   payments workload beside the bank's, and the hooks that judge them after reconciliation
@@ -31,6 +33,7 @@ from fintech_core.payments import routes as payments_routes
 from fintech_core.payments.adapters.sql import SqlPayments
 from fintech_core.payments.problems import PROBLEMS
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
+from fintech_core.provider_sim.cli import app as provider_cli
 
 PHASE = Phase(
     number=3,
@@ -41,8 +44,12 @@ PHASE = Phase(
     extensions={"payments": SqlPayments},
     features=frozenset({"payments", "provider-adapters", "signed-webhooks", "webhook-inbox",
                         "payout-saga", "reconciliation"}),
-    workers=(WorkerSpec("payments", ("payments", "worker")),),
-    cli=(CliEntry("payments", payments_cli.app),),
+    # The simulator first: it holds a port and `up` waits for its GET /health, so the payments
+    # worker's first polls find it answering.
+    workers=(WorkerSpec("provider", ("provider", "serve"), port_setting="provider_port",
+                        host_setting="provider_host", health_path="/health"),
+             WorkerSpec("payments", ("payments", "worker"))),
+    cli=(CliEntry("provider", provider_cli), CliEntry("payments", payments_cli.app)),
     problems=PROBLEMS,
     chaos_hooks=CHAOS_HOOKS,
     chaos_faults=CHAOS_FAULTS,

@@ -44,10 +44,17 @@ BenchPart = Callable[..., Any]
 @dataclass(frozen=True)
 class WorkerSpec:
     """A long-running process `up` starts after the API and `down` stops: the registry's CLI
-    run with `command` (e.g. ("relay",)), under a pid file named after `name`."""
+    run with `command` (e.g. ("relay",)), under a pid file named after `name`.
+
+    A worker that serves HTTP names the Settings fields of its host and port and the path that
+    answers 200 once it is ready: `up` then waits for that answer and `status` asks it. Without
+    them readiness is "still alive" (the relay, the consumers hold no port)."""
 
     name: str
     command: tuple[str, ...]
+    port_setting: str | None = None  # e.g. "provider_port"
+    host_setting: str | None = None  # e.g. "provider_host"; 127.0.0.1 when None
+    health_path: str = "/health"
 
 
 @dataclass(frozen=True)

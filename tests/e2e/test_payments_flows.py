@@ -41,7 +41,8 @@ def _state(s: LabSession, kind: str, rid: str, want: str, timeout: float = 20) -
         return bool(httpx.get(f"{s.url}/{kind}/{rid}").json()["state"] == want)
     wait_until(reached, timeout, 0.1)
     got: dict[str, Any] = httpx.get(f"{s.url}/{kind}/{rid}").json()
-    assert got["state"] == want, (got["state"], [(c["operation"], c["outcome"], c["detail"]) for c in got.get("calls", [])])
+    calls = [(c["operation"], c["outcome"], c["detail"]) for c in got.get("calls", [])]
+    assert got["state"] == want, (got["state"], calls)
     return got
 
 
@@ -140,7 +141,7 @@ def _report(sim: Sim, provider: str, day: str) -> list[dict[str, Any]]:
 
 
 def _reconcile(s: LabSession, day: str) -> list[dict[str, Any]]:
-    env = s.lab.env(phase=3)
+    env = s.lab.env(phase=3, provider_port=s.lab.settings.provider_port)
     out = subprocess.run([sys.executable, "-m", "phases.entrypoints", "payments", "reconcile",
                           "--date", day, "--json"], env=env, capture_output=True, text=True,
                          timeout=120, check=False)

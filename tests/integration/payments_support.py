@@ -8,9 +8,7 @@ import hashlib
 import hmac
 import json
 import os
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +18,6 @@ from standardwebhooks.webhooks import Webhook
 
 from fintech_core.provider_sim.secrets import load_or_create
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port, spawn, terminate, wait_until
 from fintech_core.stack.session import LabSession
 from phases import composition
 from tests.conftest import phase_database
@@ -46,40 +43,19 @@ def _environ(**values: object) -> Iterator[None]:
 
 def payments_session(lab: Lab, simulator: bool = False,
                      **settings: object) -> Iterator[LabSession]:
-    """A phase-3 session on the test servers. Without `simulator` nothing listens on the
-    provider port (every call fails: UNKNOWN); with it, a real simulator process shares the
-    session's lab directory (secrets.json) and delivers webhooks to the session's API."""
+    """A phase-3 session on the test servers, with its own simulator worker (LabSession gives
+    it a free port and tells every child). Without `simulator` that worker is stopped: nothing
+    listens on the provider port, every call fails, and payments stay UNKNOWN."""
     phase_database(lab, 3)
-    with _environ(provider_port=free_port(), payments_lease_seconds=2,
-                  payments_poll_base_seconds=0.2, payments_poll_max_seconds=2, **settings):
+    with _environ(payments_lease_seconds=2, payments_poll_base_seconds=0.2,
+                  payments_poll_max_seconds=2, **settings):
         session = LabSession(composition(3), settings=lab.settings)
-        sim = None
         try:
-            if simulator and "provider" not in session.workers:
-                sim = _start_simulator(session)
+            if not simulator:
+                session.workers["provider"].stop()
             yield session
         finally:
-            if sim is not None:
-                terminate(sim)
             session.close()
-
-
-def _start_simulator(session: LabSession) -> int:
-    env = session.lab.env(phase=3, api_port=session.api.port,
-                          database_prefix=f"fincore_test_sim{uuid.uuid4().hex[:8]}")
-    log = session.lab.settings.lab_dir / "logs" / f"provider-{session.api.port}.log"
-    proc = spawn([sys.executable, "-m", "fintech_core.provider_sim.server"], log, env=env)
-    url = f"http://127.0.0.1:{os.environ['FINCORE_PROVIDER_PORT']}/health"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(url, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return proc.poll() is not None
-    wait_until(healthy, 30, 0.1)
-    if proc.poll() is not None:
-        raise RuntimeError(f"simulator did not start: {log.read_text()[-3000:]}")
-    return proc.pid
 
 
 class Sim:
@@ -87,7 +63,7 @@ class Sim:
 
     def __init__(self, session: LabSession) -> None:
         self.lab_dir = session.lab.settings.lab_dir
-        self.url = f"http://127.0.0.1:{os.environ['FINCORE_PROVIDER_PORT']}"
+        self.url = f"http://127.0.0.1:{session.lab.settings.provider_port}"
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         key = load_or_create(self.lab_dir).admin_key

@@ -21,10 +21,10 @@ COMPOSE = ROOT / "compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 PYPROJECT = ROOT / "pyproject.toml"
 
-SERVICES = ("postgres", "redpanda", "console", "redis", "api", "relay", "consumers")
+SERVICES = ("postgres", "redpanda", "console", "redis", "api", "relay", "consumers", "provider")
 # Phase 2's long-running processes: service -> the `fcl` command it runs.
 WORKERS = {"relay": "relay", "consumers": "consume"}
-HEALTHCHECKED = ("postgres", "redis", "redpanda", "api")
+HEALTHCHECKED = ("postgres", "redis", "redpanda", "api", "provider")
 API_DEPENDENCIES = ("postgres", "redis", "redpanda")
 API_ENV = ("FINCORE_DATABASE_URL", "FINCORE_REDIS_URL", "FINCORE_KAFKA_BOOTSTRAP")
 # service -> the Settings field whose default is the host port it must publish.
@@ -33,6 +33,7 @@ HOST_PORT_FIELDS = {
     "redis": "redis_port",
     "redpanda": "broker_port",
     "api": "api_port",
+    "provider": "provider_port",
 }
 FINCORE_NAME = re.compile(r"\bFINCORE_[A-Z0-9_]+\b")
 
@@ -274,3 +275,30 @@ def test_worker_is_opt_in_from_phase_2(services: dict[str, Any], service: str) -
         f"{service} must be in the `events` profile: phases 0 and 1 have no events"
     )
     assert not host_ports(service_def), f"{service} serves nothing and must publish no port"
+
+
+# --- phase 3's provider simulator -----------------------------------------------------------------
+
+
+def test_provider_serves_on_the_port_it_publishes_and_checks(services: dict[str, Any]) -> None:
+    provider = services.get("provider", {})
+    env = environment(provider)
+    port = int(env.get("FINCORE_PROVIDER_PORT", Settings.model_fields["provider_port"].default))
+    assert port in [container for _, container in host_ports(provider)], (
+        f"provider listens on {port} (FINCORE_PROVIDER_PORT) but publishes {host_ports(provider)}")
+    assert f":{port}/health" in " ".join(map(str, provider["healthcheck"]["test"]))
+    assert env.get("FINCORE_PROVIDER_HOST") == "0.0.0.0", "reachable from outside its container"
+
+
+def test_provider_sends_webhooks_to_the_api_and_shares_its_lab_dir(
+        services: dict[str, Any]) -> None:
+    provider, api = services.get("provider", {}), services.get("api", {})
+    env = environment(provider)
+    assert env.get("FINCORE_API_HOST") == "api", "webhooks must reach the api service"
+    for name in API_ENV:
+        assert env.get(name) == environment(api).get(name), f"{name} differs from the api's"
+    assert command_words(provider.get("command", "")) == ["fcl", "provider", "serve"]
+    # secrets.json: both read the same lab directory (the image's FINCORE_LAB_DIR, /app/.lab).
+    shared = [v for v in provider.get("volumes", []) if v in api.get("volumes", [])]
+    assert any(str(v).endswith(":/app/.lab") for v in shared), (provider.get("volumes"),
+                                                                api.get("volumes"))

@@ -139,7 +139,7 @@ def test_a_throwaway_phase_worker_is_started_and_stopped_by_the_lab(server_dir: 
                        redis_url="redis://127.0.0.1:9/0", kafka_bootstrap="127.0.0.1:9"))
     composed = THROWAWAY_REGISTRY.composition(THROWAWAY.number)
     workers = {w.spec.name: w for w in lab.workers(composed)}
-    assert set(workers) == {"relay", "consume", "beeper"}
+    assert set(workers) == {"relay", "consume", "provider", "payments", "beeper"}
     beeper = workers["beeper"]
     beeper.start()
     try:

@@ -1,5 +1,6 @@
-"""Phase 3: payments through a provider we do not control (pay-ins, payouts, refunds), the
-webhook inbox, the payout saga's steps, and every state each resource took.
+"""Phase 3: pay-ins, payouts, refunds, the webhook inbox, the saga log and state history.
+
+Money through a provider we do not control, and every state each resource took.
 
 Revision ID: p3_0001
 Revises: p2_0002

@@ -95,7 +95,14 @@ def reconcile(
     if unknown:
         console.print(f"[red]unknown provider {unknown}[/]; known: {list(PROVIDERS)}")
         raise typer.Exit(2)
-    findings = as_dicts(_with_runtime(phase, lambda rt: run_reconcile(rt, when, names)))
+    from fintech_core.payments.ports import ProviderError
+
+    try:
+        findings = as_dicts(_with_runtime(phase, lambda rt: run_reconcile(rt, when, names)))
+    except ProviderError as exc:
+        console.print(f"[red]the provider did not answer[/] ({exc}); nothing was changed "
+                      "(is the simulator running? `./fcl status`)")
+        raise typer.Exit(1) from exc
     if as_json:
         print(json.dumps({"date": when.isoformat(), "findings": findings}, indent=2))
         return

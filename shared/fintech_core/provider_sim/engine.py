@@ -12,10 +12,9 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from fintech_core.provider_sim.knobs import Knobs
+from fintech_core.provider_sim.knobs import Conn, Knobs
 from fintech_core.provider_sim.problems import Problem
 
 PAYOUT_FEE = 100
@@ -35,7 +34,7 @@ def new_id(provider: str, kind: str) -> str:
     return prefix + secrets.token_hex(12)
 
 
-async def _insert(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
+async def _insert(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
     cur = await conn.execute(
         f"INSERT INTO objects (id, provider, kind, reference, amount, currency, status, outcome, "
         f"failure_code, fee, charge_id, instrument, knobs, due_at, settled_at) "
@@ -57,7 +56,7 @@ def _base(provider: str, kind: str, amount: int, currency: str, reference: str,
             "failure_code": None, "fee": 0, "delay_ms": 0}
 
 
-async def create_charge(conn: AsyncConnection, provider: str, *, amount: int, currency: str,
+async def create_charge(conn: Conn, provider: str, *, amount: int, currency: str,
                         reference: str, instrument: str, declined: bool,
                         knobs: Knobs) -> dict[str, Any]:
     """Succeeded at once, failed at once (declined), or pending for `settle_delay_ms`."""
@@ -74,7 +73,7 @@ async def create_charge(conn: AsyncConnection, provider: str, *, amount: int, cu
     return created
 
 
-async def create_payout(conn: AsyncConnection, provider: str, *, amount: int, currency: str,
+async def create_payout(conn: Conn, provider: str, *, amount: int, currency: str,
                         reference: str, instrument: str, closed: bool,
                         knobs: Knobs) -> dict[str, Any]:
     """Always pending first; paid (or failed: closed account) after `payout_delay_ms`."""
@@ -85,7 +84,7 @@ async def create_payout(conn: AsyncConnection, provider: str, *, amount: int, cu
     return await _insert(conn, row)
 
 
-async def create_refund(conn: AsyncConnection, provider: str, *, charge_id: str, amount: int,
+async def create_refund(conn: Conn, provider: str, *, charge_id: str, amount: int,
                         reference: str, knobs: Knobs) -> dict[str, Any]:
     """Succeeded at once; partial refunds add up to at most the charge amount. The charge row
     is locked, so two concurrent refunds cannot both fit in the same remainder."""
@@ -100,7 +99,8 @@ async def create_refund(conn: AsyncConnection, provider: str, *, charge_id: str,
     cur = await conn.execute(
         "SELECT coalesce(sum(amount), 0) AS refunded FROM objects "
         "WHERE charge_id = %s AND status = 'succeeded'", (charge_id,))
-    refunded = int((await cur.fetchone())["refunded"])
+    total = await cur.fetchone()
+    refunded = int(total["refunded"]) if total else 0
     if refunded + amount > charge["amount"]:
         raise Problem("refund-exceeds-charge", f"charge {charge_id} is {charge['amount']}, "
                       f"{refunded} already refunded, {amount} more asked")
@@ -111,7 +111,7 @@ async def create_refund(conn: AsyncConnection, provider: str, *, charge_id: str,
     return created
 
 
-async def advance_due(conn: AsyncConnection) -> int:
+async def advance_due(conn: Conn) -> int:
     """Move every pending object whose time has come to its outcome, one event each. SKIP
     LOCKED: two simulators on one database never move (and announce) the same object twice."""
     cur = await conn.execute(
@@ -131,7 +131,7 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-async def emit(conn: AsyncConnection, row: dict[str, Any], event_type: str) -> None:
+async def emit(conn: Conn, row: dict[str, Any], event_type: str) -> None:
     """Record the event and queue its deliveries as the object's webhook knobs say."""
     knobs = row["knobs"]
     cur = await conn.execute(
@@ -139,7 +139,9 @@ async def emit(conn: AsyncConnection, row: dict[str, Any], event_type: str) -> N
         "VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
         (EVENT_PREFIX[row["provider"]] + secrets.token_hex(12), row["provider"], row["id"],
          row["reference"], event_type, Jsonb(public(row))))
-    seq = (await cur.fetchone())["seq"]
+    inserted = await cur.fetchone()
+    assert inserted is not None
+    seq = inserted["seq"]
     state = ("lost" if knobs.get("lose_webhooks") else
              "held" if knobs.get("reorder") else "pending")
     for copy in range(1 + int(knobs.get("duplicate_deliveries", 0))):
@@ -151,7 +153,7 @@ async def emit(conn: AsyncConnection, row: dict[str, Any], event_type: str) -> N
              int(knobs.get("clock_skew_seconds", 0)), state))
 
 
-async def find(conn: AsyncConnection, provider: str, kind: str, *, object_id: str | None = None,
+async def find(conn: Conn, provider: str, kind: str, *, object_id: str | None = None,
                reference: str | None = None) -> list[dict[str, Any]]:
     cur = await conn.execute(
         f"SELECT {COLUMNS} FROM objects WHERE provider = %s AND kind = %s "
@@ -160,7 +162,7 @@ async def find(conn: AsyncConnection, provider: str, kind: str, *, object_id: st
     return [dict(r) for r in await cur.fetchall()]
 
 
-async def settlement(conn: AsyncConnection, provider: str, day: date) -> list[dict[str, Any]]:
+async def settlement(conn: Conn, provider: str, day: date) -> list[dict[str, Any]]:
     """Every succeeded charge and refund and every paid payout that settled on `day` (UTC),
     whatever happened to its webhooks. net: what the merchant balance moves by."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)

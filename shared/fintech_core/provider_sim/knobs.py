@@ -14,8 +14,11 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from psycopg import AsyncConnection
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field
+
+Conn = AsyncConnection[DictRow]  # the pool hands out dict rows (http.open_pool)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class KnobsRequest(BaseModel):
     times: int | None = Field(default=None, ge=1)
 
 
-async def set_knobs(conn: AsyncConnection, request: KnobsRequest) -> None:
+async def set_knobs(conn: Conn, request: KnobsRequest) -> None:
     given = {k: v for k, v in request.model_dump(exclude={"provider", "times"}).items()
              if v is not None}
     await conn.execute(
@@ -71,11 +74,11 @@ async def set_knobs(conn: AsyncConnection, request: KnobsRequest) -> None:
         (request.provider, Jsonb(given), request.times))
 
 
-async def reset(conn: AsyncConnection) -> None:
+async def reset(conn: Conn) -> None:
     await conn.execute("DELETE FROM knobs")
 
 
-async def listing(conn: AsyncConnection) -> dict[str, Any]:
+async def listing(conn: Conn) -> dict[str, Any]:
     """Every entry as set, and what each personality gets now."""
     cur = await conn.execute("SELECT provider, settings, remaining FROM knobs ORDER BY provider")
     entries = {r["provider"]: {**r["settings"], "times": r["remaining"]}
@@ -85,7 +88,7 @@ async def listing(conn: AsyncConnection) -> dict[str, Any]:
     return {"entries": entries, "effective": effective, "defaults": asdict(Knobs())}
 
 
-async def current(conn: AsyncConnection, provider: str, *, consume: bool) -> Knobs:
+async def current(conn: Conn, provider: str, *, consume: bool) -> Knobs:
     """The knobs for one request of `provider`; `consume` counts it as one operation (inside
     the caller's transaction: rows are locked, so two concurrent operations never both take
     the last of `times: 1`)."""

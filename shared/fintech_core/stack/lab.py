@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fintech_core.db.admin import ensure_database
 from fintech_core.db.migrate import upgrade
 from fintech_core.db.urls import with_database
-from fintech_core.phase import Composition
+from fintech_core.phase import Composition, WorkerSpec
 from fintech_core.settings import Settings
 from fintech_core.stack import broker, postgres, redis
 from fintech_core.stack.api_server import ApiServer
@@ -107,7 +107,9 @@ class Lab:
     def workers(self, composition: Composition, tag: str = "", **flags: object) -> list[Worker]:
         """The long-running processes the composed phases declare (none before phase 2)."""
         env = self.env(phase=composition.number, **flags)
-        return [Worker(self.settings.lab_dir, spec, composition.entrypoints.cli_module, env, tag)
+        effective = self.settings.model_copy(update=flags)
+        return [Worker(self.settings.lab_dir, spec, composition.entrypoints.cli_module, env, tag,
+                       health_url(effective, spec))
                 for spec in composition.workers]
 
     def stop_servers(self) -> None:
@@ -141,6 +143,14 @@ class Lab:
             redis.check(self.redis_url(), "external " + _host(self.redis_url())),
             self.broker.health() if self.broker else broker.check(self.kafka_bootstrap()),
         ]
+
+
+def health_url(settings: Settings, spec: WorkerSpec) -> str | None:
+    """The URL a worker that serves HTTP answers 200 on, from the settings it runs with."""
+    if spec.port_setting is None:
+        return None
+    host = getattr(settings, spec.host_setting) if spec.host_setting else "127.0.0.1"
+    return f"http://{host}:{getattr(settings, spec.port_setting)}{spec.health_path}"
 
 
 def _host(url: str) -> str:

@@ -42,7 +42,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 def lab_ports() -> set[int]:
     from fintech_core.settings import Settings
 
-    fields = ("pg_port", "redis_port", "broker_port", "api_port")
+    fields = ("pg_port", "redis_port", "broker_port", "api_port", "provider_port")
     ports = {int(Settings.model_fields[f].default) for f in fields}
     with contextlib.suppress(ValueError):  # a malformed FINCORE_* value is reported elsewhere
         configured = Settings()

@@ -42,14 +42,23 @@ class LabSession:
         if settings is None:
             settings, self._own_dir = own_lab(Settings())
             self._own_databases = settings.database_url is not None
+        # Ports of the session's own processes, never the lab's (8000, 8090): the API, and the
+        # provider simulator a phase may run as a worker. Every child is told all of them, so
+        # the simulator's webhooks reach this session's API and the API calls this simulator.
+        api_port = free_port()
+        settings = settings.model_copy(update={"provider_port": free_port()})
+        self._ports: dict[str, object] = {"api_host": "127.0.0.1", "api_port": api_port,
+                                          "provider_port": settings.provider_port}
         self.lab = Lab(settings)
         self._started = [c for c in self.lab.embedded() if not c.health().ok]
-        self.api = self.lab.api(composition, port=free_port(), host="127.0.0.1",
-                                naive_baseline=naive, drill_mode=drill, **flags)
+        self.api = self.lab.api(composition, port=api_port, host="127.0.0.1",
+                                naive_baseline=naive, drill_mode=drill,
+                                provider_port=settings.provider_port, **flags)
         # The workers the phases declare (relay, consumers...), this session's own: tagged with
         # the API's port so they never collide with `make up`'s.
         self.workers = {w.spec.name: w for w in self.lab.workers(composition,
-                                                                  tag=str(self.api.port))}
+                                                                  tag=str(self.api.port),
+                                                                  **self._ports)}
         try:
             self.lab.start_servers()
             self.database_url = self.lab.prepare_database(composition)
@@ -80,7 +89,8 @@ class LabSession:
         """Stop one of the session's workers (the relay, the consumers) and start it again,
         with drill flags (e.g. relay_crash_after_publish=True) or without."""
         self.workers[name].stop()
-        self.workers[name] = self.workers[name].with_env(self.lab.env(phase=self.phase, **flags))
+        self.workers[name] = self.workers[name].with_env(
+            self.lab.env(phase=self.phase, **{**self._ports, **flags}))
         self.workers[name].start()
 
     def stop_broker(self) -> None:

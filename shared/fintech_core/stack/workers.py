@@ -3,8 +3,9 @@ like the API.
 
 Each runs `python -m <the registry's CLI module> <command>` with the lab's environment, under a
 pid file `worker-<name>[-tag].pid` in the lab's run/ directory (a notebook's own workers carry a
-tag, so they never collide with `make up`'s). They hold no port: readiness is "still alive a
-moment after the start".
+tag, so they never collide with `make up`'s). A worker without a port is ready when it is
+still alive a moment after the start; one that declares a health URL (WorkerSpec.port_setting)
+is ready when that URL answers 200, and `status` reports that answer, not the pid.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from fintech_core.phase import WorkerSpec
 from fintech_core.stack.component import Health
-from fintech_core.stack.processes import PidFile, spawn, terminate
+from fintech_core.stack.processes import PidFile, spawn, terminate, wait_until
 
 PREFIX = "worker-"
 
 
 class Worker:
     def __init__(self, lab_dir: Path, spec: WorkerSpec, cli_module: str, env: dict[str, str],
-                 tag: str = "") -> None:
+                 tag: str = "", health_url: str | None = None) -> None:
         suffix = f"-{tag}" if tag else ""
         self.spec, self.cli_module, self.env, self.tag = spec, cli_module, env, tag
+        self.health_url = health_url
         self.lab_dir = lab_dir
         self.name = f"{spec.name}{suffix}"
         self.argv = [sys.executable, "-m", cli_module, *spec.command]
@@ -33,16 +37,21 @@ class Worker:
                            marker=" ".join(self.argv[1:]))
 
     def with_env(self, env: dict[str, str]) -> Worker:
-        return Worker(self.lab_dir, self.spec, self.cli_module, env, self.tag)
+        return Worker(self.lab_dir, self.spec, self.cli_module, env, self.tag, self.health_url)
 
-    def start(self) -> bool:
+    def start(self, timeout: float = 60) -> bool:
         """True if this call started the process, False if it reused a live one (e.g. left
         running by an `fcl up` that was killed)."""
         if self.pid.read() is not None:
             return False
         proc = spawn(self.argv, self.log, env=self.env)
         self.pid.write(proc.pid)
-        time.sleep(0.3)
+        if self.health_url is None:
+            time.sleep(0.3)
+        elif not wait_until(lambda: self.answers() or proc.poll() is not None, timeout, 0.1):
+            self.stop()
+            raise RuntimeError(f"worker {self.name} did not answer {self.health_url} in "
+                               f"{timeout:.0f} s; see {self.log}")
         if proc.poll() is not None:
             self.pid.path.unlink(missing_ok=True)
             tail = "\n".join(self.log.read_text().splitlines()[-15:])
@@ -59,8 +68,21 @@ class Worker:
     def running_pid(self) -> int | None:
         return self.pid.read()
 
+    def answers(self) -> bool:
+        """Its health URL answers 200 (a real request, not the pid file)."""
+        if self.health_url is None:
+            return False
+        try:
+            return httpx.get(self.health_url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def health(self) -> Health:
         pid = self.running_pid()
+        if self.health_url is not None:
+            ok = self.answers()
+            return Health(self.name, ok, self.health_url,
+                          "answers 200" if ok else f"no 200 from {self.health_url}; see {self.log}")
         return Health(self.name, pid is not None, f"pid {pid}" if pid else "-",
                       "running" if pid else f"not running; see {self.log}")
 
