@@ -67,9 +67,9 @@ PAYMENTS_PREFIX = "fincore_test_chaos_pay"
 
 @pytest.fixture(scope="module")
 def payments_env(lab: Lab) -> Iterator[ChaosEnv]:
-    """Phase 3: its API, relay, consumers and payments worker on a lab directory of its own (its
-    secrets.json), its own broker, and a provider simulator the first provider fault starts on
-    a free port (FINCORE_PROVIDER_PORT, read by every child process)."""
+    """Phase 3: its API, relay, consumers, provider simulator and payments worker on a lab
+    directory of its own (its secrets.json) and its own broker; the session gives the simulator
+    a free port and tells every child process."""
     own_dir = Path(tempfile.mkdtemp(prefix="fincore-chaos-payments-"))
     own_dir.chmod(0o755)
     settings = lab.settings.model_copy(update={
@@ -79,7 +79,7 @@ def payments_env(lab: Lab) -> Iterator[ChaosEnv]:
     drop_database(lab.database_url(), f"{PAYMENTS_PREFIX}_p3")
     drop_database(lab.database_url(), f"{PAYMENTS_PREFIX}_provider")
     composed = composition(3)
-    names = {"FINCORE_PROVIDER_PORT": str(free_port()), "FINCORE_PAYMENTS_POLL_MAX_SECONDS": "4"}
+    names = {"FINCORE_PAYMENTS_POLL_MAX_SECONDS": "4"}
     saved = {k: os.environ.get(k) for k in names}
     os.environ.update(names)
     try:

@@ -79,12 +79,14 @@ def test_hooks_catch_a_second_ledger_credit(payments_env: ChaosEnv, payments_run
         other = conn.execute("SELECT id, reference FROM transfers WHERE reference LIKE 'payout %'"
                              " LIMIT 1").fetchone()
         assert other is not None
-        conn.execute("UPDATE transfers SET reference = %s WHERE id = %s",
-                     (f"payment {row[0]}", other[0]))
+        conn.execute("ALTER TABLE transfers DISABLE TRIGGER USER")  # transfers are immutable
         try:
+            conn.execute("UPDATE transfers SET reference = %s WHERE id = %s",
+                         (f"payment {row[0]}", other[0]))
             detail = _violation(hooks.payments_settled_once(payments_env))
         finally:
             conn.execute("UPDATE transfers SET reference = %s WHERE id = %s", (other[1], other[0]))
+            conn.execute("ALTER TABLE transfers ENABLE TRIGGER USER")
     assert "has 2 ledger credits" in detail
     assert hooks.payments_settled_once(payments_env).status == "ok"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +45,6 @@ def chaos(
     from fintech_core.chaos.report import render
     from fintech_core.chaos.runner import run
     from fintech_core.cli.context import composition, settings_for
-    from fintech_core.stack.processes import free_port
     from fintech_core.stack.session import LabSession
 
     console = Console()
@@ -61,10 +59,6 @@ def chaos(
                              workers=workers, accounts=accounts,
                              faults=tuple(n for n in names.split(",") if n),
                              fault_every=fault_every, seed=seed, extra=options)
-        if "payments" in composed.features:
-            # The run's own provider simulator on a free port (never `make up`'s on 8090):
-            # the API, the payments worker and the simulator all read it from the environment.
-            os.environ.setdefault("FINCORE_PROVIDER_PORT", str(free_port()))
         with LabSession(composed, settings=settings) as s:
             env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase,
                            composed.chaos_hooks, composed.chaos_faults, s, options)

@@ -2,8 +2,9 @@
 measure(...), stop(), as events/bench.py): webhook ingestion rate, pay-in end-to-end latency,
 and what phase 3 costs a POST /transfers.
 
-- The provider simulator runs as a child process for the whole bench, on the port the bench's
-  API was started with (FINCORE_PROVIDER_PORT, else provider_port), delivering to that API. A
+- The provider simulator and the payments worker (the phase's workers) run as child processes
+  from the first measurement on, the simulator on the port the bench's API calls
+  (FINCORE_PROVIDER_PORT, else provider_port) and delivering to that API. A
   port already taken (`make up`'s simulator on 8090) is reported, and the provider figures are
   skipped rather than measured against someone else's simulator.
 - Transfer cost: a phase-2 API on a phase-2 bench database (same lab, same worker count, its
@@ -15,7 +16,6 @@ and what phase 3 costs a POST /transfers.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +26,7 @@ from fintech_core.payments import bench_probes as probe
 from fintech_core.phase import Composition, compose
 from fintech_core.provider_sim.secrets import load_or_create
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port, port_open, spawn, terminate, wait_until
+from fintech_core.stack.processes import free_port, port_open
 
 Progress = Callable[[str], None]
 LoadGen = Callable[..., dict[str, Any]]
@@ -42,31 +42,29 @@ class PaymentsBench:
         self.port = int(os.environ.get("FINCORE_PROVIDER_PORT", lab.settings.provider_port))
         self.url = f"http://127.0.0.1:{self.port}"
         self.taken = port_open("127.0.0.1", self.port)
-        self.pid: int | None = None
+        self.workers: list[Any] = []
         self.flags = flags
         self.previous = compose(composition.phases[:-1], composition.entrypoints)
 
     def start(self) -> None:
         """Nothing yet: the simulator must deliver to the bench's API, whose port measure() is
-        the first to learn; it starts there."""
+        the first to learn; the phase's workers start there."""
 
-    def _spawn(self, api_url: str) -> None:
+    def _start_workers(self, api_url: str) -> None:
         load_or_create(self.lab.settings.lab_dir)  # before either side reads it
         api_port = int(api_url.rsplit(":", 1)[1].split("/")[0])
-        log = self.lab.settings.lab_dir / "logs" / f"provider-{self.tag}.log"
-        self.pid = spawn([sys.executable, "-m", "fintech_core.provider_sim.server"], log,
-                         env=self.lab.env(phase=self.composition.number, api_host="127.0.0.1",
-                                          api_port=api_port, provider_port=self.port)).pid
-        if not wait_until(lambda: port_open("127.0.0.1", self.port), 60, 0.1):
-            raise RuntimeError(f"the provider simulator did not start; see {log}")
+        self.workers = [w for w in self.lab.workers(
+            self.composition, tag=f"{self.tag}pay", api_host="127.0.0.1", api_port=api_port,
+            provider_port=self.port, **self.flags) if w.spec.name in ("provider", "payments")]
+        for w in self.workers:  # the simulator first: its start waits for GET /health
+            w.start()
 
     def drain(self, after_seq: int | None = None) -> tuple[bool, float]:
         return True, 0.0
 
     def stop(self) -> None:
-        if self.pid is not None:
-            terminate(self.pid)
-            self.pid = None
+        for w in reversed(self.workers):
+            w.stop()
 
     def _admin(self, path: str, **body: Any) -> None:
         key = load_or_create(self.lab.settings.lab_dir).admin_key
@@ -82,7 +80,7 @@ class PaymentsBench:
             out["provider"] = (f"skipped: port {self.port} was already taken (another lab's "
                                "simulator?); set FINCORE_PROVIDER_PORT to a free port")
         else:
-            self._spawn(api_url)
+            self._start_workers(api_url)
             n = max(20, min(WEBHOOKS, int(backlog / 6)))
             out["webhooks"], verdicts["webhooks_one_effect_each"] = self._ingestion(api_url, n)
             progress("payments: pay-in end to end (POST /payments -> SETTLED by webhook)")

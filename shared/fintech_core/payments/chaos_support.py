@@ -4,14 +4,13 @@ reconcile --json`, a process of its own).
 
 The simulator is the session's `provider` worker when the composition declares one; otherwise
 the first provider fault starts one (same lab directory, so the same secrets.json, delivering to
-the session's API) and the last `end` stops it. Either way it listens on the port the API was
-started with (FINCORE_PROVIDER_PORT, which `fcl chaos` sets to a free port).
+the session's API) and the last `end` stops it. Either way it listens on the port the session
+gave the API (a free one, never the lab's 8090).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -50,8 +49,8 @@ def missing(env: ChaosEnv) -> str | None:
 
 
 def provider_port(env: ChaosEnv) -> int:
-    s = session(env)
-    return int(os.environ.get("FINCORE_PROVIDER_PORT", s.lab.settings.provider_port))
+    """The port the session told its API (and its simulator worker, when it runs one)."""
+    return int(session(env).lab.settings.provider_port)
 
 
 class Simulator:
