@@ -17,13 +17,17 @@ from phases import REGISTRY
 PROVIDER_WORKER = WorkerSpec("provider", ("provider", "serve"), port_setting="provider_port",
                              host_setting="provider_host", health_path="/health")
 
+# Once a registered phase declares the simulator (phase 3 does), the throwaway phase adds nothing
+# of its own: two phases may not declare the same worker or command.
+_DECLARED = any(w.name == "provider" for p in REGISTRY.phases for w in p.workers)
+
 PROVIDER_PHASE = Phase(
     number=REGISTRY.latest() + 1,
     slug="provider-sim-test",
     title="Test: the provider simulator as a worker",
     folder=Path(__file__).resolve().parent / "provider-sim-phase-folder",  # no migrations
-    workers=(PROVIDER_WORKER,),
-    cli=(CliEntry("provider", provider_cli),),
+    workers=() if _DECLARED else (PROVIDER_WORKER,),
+    cli=() if _DECLARED else (CliEntry("provider", provider_cli),),
 )
 
 PROVIDER_REGISTRY = Registry(

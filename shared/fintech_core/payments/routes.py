@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fintech_core.api.deps import DEFAULT_PRINCIPAL, ContainerDep, IdempotencyKey, Principal
 from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.schemas import problem_responses
+from fintech_core.api.text import Text
 from fintech_core.idempotency.http import idempotent_post
 from fintech_core.idempotency.ports import StoredResponse
 from fintech_core.payments import drive, service, webhooks
@@ -151,7 +152,7 @@ def webhook_router() -> APIRouter:
     @r.post("/webhooks/{provider}", response_model=WebhookAck,
             responses=problem_responses(400, 404, 503),
             summary="A provider's signed event: verified, deduplicated, applied, then 200")
-    async def receive(provider: str, request: Request, c: ContainerDep) -> WebhookAck:
+    async def receive(provider: Text, request: Request, c: ContainerDep) -> WebhookAck:
         body = await request.body()
         outcome = await webhooks.ingest(runtime_of(c), provider, dict(request.headers), body)
         return WebhookAck(outcome=outcome)  # type: ignore[arg-type]
