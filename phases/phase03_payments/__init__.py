@@ -26,11 +26,11 @@ The transfer pipeline is untouched: payments are not on the POST /transfers path
 from pathlib import Path
 
 from fintech_core.payments import cli as payments_cli
+from fintech_core.payments import routes as payments_routes
+from fintech_core.payments.adapters.sql import SqlPayments
 from fintech_core.payments.bench import PaymentsBench
 from fintech_core.payments.chaos import CHAOS_HOOKS
 from fintech_core.payments.chaos_faults import CHAOS_FAULTS
-from fintech_core.payments import routes as payments_routes
-from fintech_core.payments.adapters.sql import SqlPayments
 from fintech_core.payments.problems import PROBLEMS
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 from fintech_core.provider_sim.cli import app as provider_cli
