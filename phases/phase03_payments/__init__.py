@@ -15,6 +15,11 @@ from this object and checked by a test:
 - commands `fcl provider ...` (the simulator's knobs) and
   `fcl payments worker | reconcile --date | webhooks`;
 - problems of the payments slice (webhook-signature-invalid, refund-exceeds-payment, ...).
+- chaos: provider faults (timeouts before/after, duplicate, reordered and lost webhooks) with a
+  payments workload beside the bank's, and the hooks that judge them after reconciliation
+  (payments/chaos.py, payments/chaos_faults.py);
+- the payments bench part: webhook ingestion rate, pay-in end to end, and the transfer rate of
+  phase 3 over phase 2's in the same run (payments/bench.py).
 The transfer pipeline is untouched: payments are not on the POST /transfers path.
 """
 
@@ -32,6 +37,9 @@ from fintech_core.labs.registry import LabSpec
 from fintech_core.payments import cli as payments_cli
 from fintech_core.payments import routes as payments_routes
 from fintech_core.payments.adapters.sql import SqlPayments
+from fintech_core.payments.bench import PaymentsBench
+from fintech_core.payments.chaos import CHAOS_HOOKS
+from fintech_core.payments.chaos_faults import CHAOS_FAULTS
 from fintech_core.payments.problems import PROBLEMS
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 from fintech_core.provider_sim.cli import app as provider_cli
@@ -61,6 +69,9 @@ PHASE = Phase(
         PAYOUT_DECLINED,                  # 7. the payout fails after acceptance: hold voided
     ),
     problems=PROBLEMS,
+    chaos_hooks=CHAOS_HOOKS,
+    chaos_faults=CHAOS_FAULTS,
+    bench_parts=(PaymentsBench,),
     labs=(LabSpec(4, "signed-webhooks", "Verify a signed webhook and apply it once",
                   "lab04_signed_webhooks", "signed_webhooks.py", minutes=50),),
 )

@@ -12,6 +12,7 @@ broker-stop fault stops it: the session broker the other suites use is never tou
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -58,4 +59,44 @@ def events_env(lab: Lab) -> Iterator[ChaosEnv]:
                            composed.chaos_faults, s,
                            {"broker_outage_s": CI_BROKER_OUTAGE_S, "drain_bound_s": 90.0})
     finally:
+        shutil.rmtree(own_dir, ignore_errors=True)
+
+
+PAYMENTS_PREFIX = "fincore_test_chaos_pay"
+
+
+@pytest.fixture(scope="module")
+def payments_env(lab: Lab) -> Iterator[ChaosEnv]:
+    """Phase 3: its API, relay, consumers, provider simulator and payments worker on a lab
+    directory of its own (its secrets.json) and its own broker; the session gives the simulator
+    a free port and tells every child process."""
+    own_dir = Path(tempfile.mkdtemp(prefix="fincore-chaos-payments-"))
+    own_dir.chmod(0o755)
+    settings = lab.settings.model_copy(update={
+        "lab_dir": own_dir, "database_url": lab.database_url(), "redis_url": lab.redis_url(),
+        "kafka_bootstrap": None, "broker_port": free_port(), "database_prefix": PAYMENTS_PREFIX,
+        "phase": 3})
+    drop_database(lab.database_url(), f"{PAYMENTS_PREFIX}_p3")
+    drop_database(lab.database_url(), f"{PAYMENTS_PREFIX}_provider")
+    composed = composition(3)
+    names = {"FINCORE_PAYMENTS_POLL_MAX_SECONDS": "4"}
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(names)
+    try:
+        with LabSession(composed, settings=settings) as s:
+            env = ChaosEnv(s.api, s.database_url, None, 3, composed.chaos_hooks,
+                           composed.chaos_faults, s,
+                           {"broker_outage_s": CI_BROKER_OUTAGE_S, "drain_bound_s": 90.0})
+            try:
+                yield env
+            finally:  # a simulator a hook started after the run's faults ended
+                sim = env.measures.pop("payments.simulator", None)
+                if sim is not None:
+                    sim.stop()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         shutil.rmtree(own_dir, ignore_errors=True)

@@ -22,7 +22,10 @@ def chaos(
     accounts: Annotated[int, typer.Option(help="Accounts the money moves among.")] = 16,
     faults: Annotated[str, typer.Option(help=f"Comma-separated, or 'all' ({ALL_FAULTS}, and the "
                                               "faults the phases declare, e.g. phase 2's "
-                                              "relay-kill, broker-stop, consumer-kill, poison), "
+                                              "relay-kill, broker-stop, consumer-kill, poison, "
+                                              "phase 3's provider-timeout-before, "
+                                              "provider-timeout-after, duplicate-webhooks, "
+                                              "reorder-webhooks, lost-webhooks), "
                                               "or 'none'. pg-restart and broker-stop stop the "
                                               "embedded server for everything using it."
                                          )] = "api-kill,pg-terminate",

@@ -9,7 +9,9 @@ The faults here hit what every phase has (the API, PostgreSQL, the network). A p
 faults on what it adds in its `chaos_faults` (phase 2: relay kill, broker stop, consumer kill,
 poison message, in events/chaos_faults.py) and the invariants they threaten in its
 `chaos_hooks`; `registry` lists both. A fault may also have `begin(env)` and `end(env)`: the
-runner calls them around the workload and the checks (e.g. to watch a topic the whole run).
+runner calls them around the workload and the checks (e.g. to watch a topic the whole run), and
+`quiesce(env)`, called once the workload ended and before the hooks judge (phase 3 stops its
+payments workload there and waits until nothing is in flight).
 """
 
 from __future__ import annotations

@@ -63,6 +63,9 @@ def run(env: ChaosEnv, config: ChaosConfig, out_dir: Path) -> dict[str, Any]:
         finally:
             log.write("end", operations=config.transfers, duration_s=time.monotonic() - began)
             log.close()
+        for fault in faults:  # e.g. a side workload of the fault's own stops and settles
+            if hasattr(fault, "quiesce"):
+                fault.quiesce(env)
         # Judged before the faults end: what they watch (a topic tap) keeps watching while the
         # hooks wait for the async path to drain.
         return judge(env, config, log.path, accounts, run_id)

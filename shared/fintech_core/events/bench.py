@@ -38,7 +38,9 @@ class EventsBench:
                  drain_timeout: float, **flags: object) -> None:
         self.db_url, self.drain_timeout = db_url, drain_timeout
         self._drained = 0  # every outbox row up to this seq is published and consumed
-        self.workers = {w.spec.name: w for w in lab.workers(composition, tag=tag, **flags)}
+        # Its own workers only: a later phase's (the provider simulator) belong to its own part.
+        self.workers = {w.spec.name: w for w in lab.workers(composition, tag=tag, **flags)
+                        if w.spec.name in ("relay", "consume")}
         self.bootstrap = lab.kafka_bootstrap()
         self.topics = topics_for(lab.settings.model_copy(update={"phase": composition.number}))
 

@@ -26,6 +26,10 @@ from fintech_core.events.registry import CONSUMER_NAMES
 
 # A consumer's effect rows, by the event id they carry, for the once-and-only-once check.
 EFFECTS = {"audit": "audit_trail", "activity": "account_activity"}
+# Which processed events must have an effect row: activity projects ledger entries only (a
+# payment.* or payout.* event of phase 3 carries none: its transfer.* event carries the money).
+EFFECT_OF = {"activity": " AND EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = p.event_id"
+                         " AND o.payload ? 'entry')"}
 
 
 def _result(name: str, problems: list[str], ok: str, figures: Mapping[str, object]) -> HookResult:
@@ -92,8 +96,8 @@ def events_applied_once(env: ChaosEnv) -> HookResult:
                 continue
             row = conn.execute(
                 "SELECT (SELECT count(*) FROM processed_events p WHERE p.consumer = %(c)s"
-                f"  AND p.processed_at >= %(s)s AND NOT EXISTS (SELECT 1 FROM {table} e"
-                "   WHERE e.event_id = p.event_id)),"
+                f"  AND p.processed_at >= %(s)s{EFFECT_OF.get(name, '')}"
+                f"  AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.event_id = p.event_id)),"
                 f" (SELECT count(DISTINCT e.event_id) FROM {table} e WHERE e.recorded_at >= %(s)s"
                 "  AND NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = %(c)s"
                 "   AND p.event_id = e.event_id))", params).fetchone()
