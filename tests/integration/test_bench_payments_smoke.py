@@ -13,15 +13,12 @@ from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
 from fintech_core.payments import bench_probes
 from fintech_core.stack.lab import Lab
-from fintech_core.stack.processes import free_port
 from phases import composition
 
 pytestmark = pytest.mark.integration
 
 
-def test_phase3_webhook_rate_payin_latency_and_transfer_cost(
-        lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FINCORE_PROVIDER_PORT", str(free_port()))  # the API's and the part's
+def test_phase3_webhook_rate_payin_latency_and_transfer_cost(lab: Lab) -> None:
     profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(2,), seconds=1.0)
     run = run_profile(profile, composition(3), settings=lab.settings, api_workers=1,
                       progress=lambda _: None)

@@ -77,7 +77,10 @@ def seed(api_url: str, n: int) -> list[str]:
 
 def run_profile(profile: Profile, composition: Composition, settings: Settings | None = None,
                 api_workers: int = 2, progress: Progress = print) -> BenchRun:
-    lab = Lab((settings or Settings()).model_copy(update={"database_prefix": "fincore_bench"}))
+    # Worker servers the bench starts itself (a phase's simulator) get a free port, so a bench
+    # run beside `make up` measures its own processes, never the lab's.
+    lab = Lab((settings or Settings()).model_copy(
+        update={"database_prefix": "fincore_bench", "provider_port": free_port()}))
     # Servers already running (make up, a test session) are reused and left running; the ones
     # this run starts are stopped at the end, so a benchmark never leaves servers behind.
     started = [c for c in lab.embedded() if not c.health().ok]

@@ -3,10 +3,10 @@ measure(...), stop(), as events/bench.py): webhook ingestion rate, pay-in end-to
 and what phase 3 costs a POST /transfers.
 
 - The provider simulator and the payments worker (the phase's workers) run as child processes
-  from the first measurement on, the simulator on the port the bench's API calls
-  (FINCORE_PROVIDER_PORT, else provider_port) and delivering to that API. A
-  port already taken (`make up`'s simulator on 8090) is reported, and the provider figures are
-  skipped rather than measured against someone else's simulator.
+  from the first measurement on, the simulator on the port the bench's API calls (the bench
+  runner gives provider_port a free port, so `make up`'s simulator on 8090 is never measured)
+  and delivering to that API. Should that port be taken anyway, the provider figures are
+  skipped and the reason reported.
 - Transfer cost: a phase-2 API on a phase-2 bench database (same lab, same worker count, its
   own relay and consumers, as phase 3's has) runs the same closed-loop uniform load as the
   phase-3 API, alternately, twice each; `phase3_over_phase2` is the ratio of their transfer
@@ -15,7 +15,6 @@ and what phase 3 costs a POST /transfers.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +38,7 @@ class PaymentsBench:
     def __init__(self, lab: Lab, composition: Composition, db_url: str, tag: str,
                  drain_timeout: float, **flags: object) -> None:
         self.lab, self.composition, self.db_url, self.tag = lab, composition, db_url, tag
-        self.port = int(os.environ.get("FINCORE_PROVIDER_PORT", lab.settings.provider_port))
+        self.port = lab.settings.provider_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.taken = port_open("127.0.0.1", self.port)
         self.workers: list[Any] = []
@@ -77,8 +76,7 @@ class PaymentsBench:
         out: dict[str, Any] = {}
         verdicts: dict[str, bool] = {}
         if self.taken:
-            out["provider"] = (f"skipped: port {self.port} was already taken (another lab's "
-                               "simulator?); set FINCORE_PROVIDER_PORT to a free port")
+            out["provider"] = f"skipped: port {self.port} was already taken"
         else:
             self._start_workers(api_url)
             n = max(20, min(WEBHOOKS, int(backlog / 6)))

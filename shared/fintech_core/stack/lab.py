@@ -68,6 +68,10 @@ class Lab:
             "FINCORE_KAFKA_BOOTSTRAP": self.kafka_bootstrap(),
             "FINCORE_LAB_DIR": str(self.settings.lab_dir),
             "FINCORE_DATABASE_PREFIX": self.settings.database_prefix,
+            # Worker servers (a phase's simulator) listen where this lab says, and every child
+            # that calls them (the API, the workers) must agree: a bench or test lab on free
+            # ports never reaches `make up`'s.
+            "FINCORE_PROVIDER_PORT": str(self.settings.provider_port),
         })
         env.update({f"FINCORE_{k.upper()}": str(v).lower() if isinstance(v, bool) else str(v)
                     for k, v in overrides.items()})
