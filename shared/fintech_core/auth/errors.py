@@ -1,0 +1,57 @@
+"""The auth slice's domain errors; problems.py gives each code its HTTP meaning."""
+
+from __future__ import annotations
+
+from fintech_core.domain.errors import DomainError
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or credentials we cannot trust. Always 401, never a hint of which part of
+    a token was wrong beyond a stable `reason` (the drills and tests match on it)."""
+
+    code = "unauthenticated"
+
+
+class TokenInvalid(Unauthenticated):
+    code = "token-invalid"
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"the access token was refused: {reason}", reason=reason)
+        self.reason = reason
+
+
+class Forbidden(DomainError):
+    """Authenticated, but the role lacks the route's permission (BFLA). Objects the caller does
+    not own are never Forbidden: they are NotFound (deps.owned_or_404)."""
+
+    code = "forbidden"
+
+
+class InvalidGrant(DomainError):
+    """RFC 6749 §5.2 invalid_grant: a wrong password, an unknown or expired refresh token."""
+
+    code = "invalid-grant"
+
+
+class RefreshTokenReused(InvalidGrant):
+    """A refresh token that was already rotated came back: its family is revoked."""
+
+    code = "refresh-token-reused"
+
+
+class InvalidClient(DomainError):
+    code = "invalid-client"
+
+
+class UnsupportedGrant(DomainError):
+    code = "unsupported-grant-type"
+
+
+class LoginThrottled(DomainError):
+    """Too many failed logins from this address for this account (or from this address)."""
+
+    code = "login-throttled"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
