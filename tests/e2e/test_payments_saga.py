@@ -54,7 +54,11 @@ def test_the_saga_resumes_after_a_kill_at_each_step(s: LabSession, point: str) -
                  (account,)) == [(3800, 0)]
     keys = s.sql("SELECT DISTINCT provider_key FROM payment_attempts WHERE resource_id = %s",
                  (payout_id,))
-    assert keys == [(f"fcl-payout-{payout_id}",)]
+    # Every recorded call sent our one key. None may be recorded: killed at
+    # payout.provider_called, the API never wrote its answer, and the provider's payout.paid
+    # webhook can settle the payout before the worker's lease on it expires (then the worker
+    # finds it SETTLED and calls nobody). Either way the provider paid once, checked below.
+    assert keys in ([], [(f"fcl-payout-{payout_id}",)]), keys
     day = datetime.now(UTC).date().isoformat()
     api_key = load_or_create(sim.lab_dir).of("ledgerpay").api_key
     report = httpx.get(f"{sim.url}/ledgerpay/v1/settlements/{day}",
