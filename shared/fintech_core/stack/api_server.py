@@ -52,10 +52,18 @@ class ApiServer:
             return ""
 
     def stop(self) -> None:
+        """Returns once the port is free (bounded): a process that os._exit()s from a worker
+        thread (a drill's crash point) can hold its listening socket for a moment while the
+        kernel tears it down, and a start() right after would find the port taken."""
+        # Wait for the port even when the process already looks dead: a thread-group leader
+        # that exited first shows as a zombie while its other threads still hold the socket.
+        started_here = self.pid.path.exists()
         pid = self.pid.read()
+        self.pid.path.unlink(missing_ok=True)
         if pid is not None:
             terminate(pid)
-        self.pid.path.unlink(missing_ok=True)
+        if started_here:
+            wait_until(lambda: not port_open(self.host, self.port), timeout=10)
 
     def running_pid(self) -> int | None:
         return self.pid.read()
