@@ -34,6 +34,8 @@ from fintech_core.drills.scenarios.payments import (
 )
 from fintech_core.drills.scenarios.payouts import CRASH_BETWEEN_HOLD_AND_PROVIDER, PAYOUT_DECLINED
 from fintech_core.labs.registry import LabSpec
+from fintech_core.naive import payments as naive_payments
+from fintech_core.naive.webhook_divert import NaiveWebhookDivert
 from fintech_core.payments import cli as payments_cli
 from fintech_core.payments import routes as payments_routes
 from fintech_core.payments.adapters.sql import SqlPayments
@@ -50,6 +52,10 @@ PHASE = Phase(
     title="Payments: provider adapters, signed webhooks, payout saga, reconciliation",
     folder=Path(__file__).resolve().parent,
     routers=(payments_routes.router, payments_routes.webhook_router),
+    # The drills' naive side: payments without keys, signatures, inbox or saga, and the
+    # middleware that hands it the simulator's webhooks for its own (naive-) references.
+    naive_routers=(naive_payments.router,),
+    naive_middleware=(NaiveWebhookDivert,),
     extensions={"payments": SqlPayments},
     features=frozenset({"payments", "provider-adapters", "signed-webhooks", "webhook-inbox",
                         "payout-saga", "reconciliation"}),

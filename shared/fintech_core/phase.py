@@ -91,6 +91,10 @@ class Phase:
     folder: Path
     routers: tuple[RouterFactory, ...] = ()
     replaces_routes: frozenset[str] = frozenset()  # "METHOD /path" of earlier phases' routes
+    # The deliberately broken baseline of what this phase teaches, mounted only with
+    # FINCORE_NAIVE_BASELINE (drills): its routers, and ASGI middleware classes (innermost).
+    naive_routers: tuple[RouterFactory, ...] = ()
+    naive_middleware: tuple[type, ...] = ()
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     # How a group-commit batch wraps an extension that locks rows, so that its locks are
@@ -133,6 +137,8 @@ class Composition:
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     replaced_routes: frozenset[str] = frozenset()
+    naive_routers: tuple[RouterFactory, ...] = ()
+    naive_middleware: tuple[type, ...] = ()
     workers: tuple[WorkerSpec, ...] = ()
     cli: tuple[CliEntry, ...] = ()
     problems: Mapping[str, ProblemType] = field(default_factory=lambda: dict(CORE_PROBLEMS))
@@ -191,6 +197,7 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         routers=every("routers"), extensions=extensions, batch_extensions=batch_extensions,
         features=frozenset(every("features")), background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
+        naive_routers=every("naive_routers"), naive_middleware=every("naive_middleware"),
         cli=every("cli"), problems=problems, drills=every("drills"),
         chaos_hooks=every("chaos_hooks"), chaos_faults=every("chaos_faults"),
         bench_parts=every("bench_parts"),

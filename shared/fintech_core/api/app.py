@@ -15,9 +15,7 @@ from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health
 from fintech_core.api.unhandled import UnhandledErrors
-from fintech_core.naive import payments as naive_payments
 from fintech_core.naive import routes as naive
-from fintech_core.naive.webhook_divert import NaiveWebhookDivert
 
 if TYPE_CHECKING:
     from fintech_core.container import Container
@@ -71,16 +69,17 @@ def build_app(container: Container) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     docs.install(app)
-    if container.settings.naive_baseline and "payments" in composition.features:
-        app.add_middleware(NaiveWebhookDivert)  # innermost: after the size cap
+    if container.settings.naive_baseline:
+        for middleware in composition.naive_middleware:  # innermost: after the size cap
+            app.add_middleware(middleware)
     app.add_middleware(RequestSizeLimit)
     app.add_middleware(UnhandledErrors)  # added last: outermost, so it also covers the size cap
     app.include_router(health.router())
     app.include_router(composed_router(composition))
     if container.settings.naive_baseline:
         app.include_router(naive.router())
-        if "payments" in composition.features:
-            app.include_router(naive_payments.router())
+        for naive_router in composition.naive_routers:  # each phase's own broken baseline
+            app.include_router(naive_router())
     if container.settings.drill_mode:
         app.include_router(drill.router())
     return app
