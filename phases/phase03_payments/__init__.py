@@ -42,6 +42,7 @@ from fintech_core.payments.adapters.sql import SqlPayments
 from fintech_core.payments.bench import PaymentsBench
 from fintech_core.payments.chaos import CHAOS_HOOKS
 from fintech_core.payments.chaos_faults import CHAOS_FAULTS
+from fintech_core.payments.drive import FAULT_POINTS
 from fintech_core.payments.problems import PROBLEMS
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 from fintech_core.provider_sim.cli import app as provider_cli
@@ -56,6 +57,7 @@ PHASE = Phase(
     # middleware that hands it the simulator's webhooks for its own (naive-) references.
     naive_routers=(naive_payments.router,),
     naive_middleware=(NaiveWebhookDivert,),
+    fault_points={**FAULT_POINTS, **naive_payments.FAULT_POINTS},
     extensions={"payments": SqlPayments},
     features=frozenset({"payments", "provider-adapters", "signed-webhooks", "webhook-inbox",
                         "payout-saga", "reconciliation"}),

@@ -13,7 +13,7 @@ from fintech_core.container import Container
 from fintech_core.db.pool import make_pool
 from fintech_core.db.uow import SqlUnitOfWorkFactory
 from fintech_core.db.urls import with_database
-from fintech_core.faults import FaultPoints
+from fintech_core.faults import POINTS, FaultPoints
 from fintech_core.naive.mailer import InlineMailer
 from fintech_core.phase import Composition
 from fintech_core.service.ports import UnitOfWorkFactory
@@ -41,7 +41,8 @@ def bootstrap(settings: Settings, composition: Composition, *,
         url = phase_database_url(settings)
         pool = make_pool(url, settings.db_pool_min, settings.db_pool_max)
         uow_factory = SqlUnitOfWorkFactory(pool, composition.extensions, settings.db_pipeline)
-    faults = FaultPoints(enabled=settings.drill_mode)
+    faults = FaultPoints(enabled=settings.drill_mode,
+                         points={**POINTS, **composition.fault_points})
     group_commit = GroupCommit(
         uow_factory, dict(composition.batch_extensions), faults, settings.group_commit_max_batch,
         settings.group_commit_max_wait_us) if settings.group_commit else None

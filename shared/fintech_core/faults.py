@@ -26,15 +26,8 @@ POINTS = {
     "transfer.before_commit": "after every step of the transfer pipeline, before COMMIT "
                               "(group commit: once per batch, before the batch's COMMIT)",
     "transfer.after_commit": "after COMMIT, before the response is sent (once per request)",
-    # Phase 3 (payments/drive.py): the payout saga's steps, and a pay-in the provider answered.
-    "payment.provider_answered": "the provider charged and answered; nothing recorded yet",
-    "payout.hold_placed": "the payout and its hold are committed; the provider is not called",
-    "payout.provider_called": "the provider acted and answered; nothing recorded yet",
-    "payout.provider_answered": "the provider's answer is committed; the hold is not settled",
-    "payout.posted": "the hold is posted or voided and committed; the saga is done",
     "naive.after_debit": "naive baseline: after saving the debited source, before the credit",
     "naive.before_response": "naive baseline: after both saves and the receipt, before responding",
-    "naive.payout_debited": "naive baseline: the payout's debit is saved, the provider not called",
 }
 
 
@@ -50,13 +43,16 @@ class ArmedFault:
 
 
 class FaultPoints:
-    def __init__(self, enabled: bool) -> None:
+    """`points`: the core's POINTS plus those the composed phases declare (Phase.fault_points)."""
+
+    def __init__(self, enabled: bool, points: dict[str, str] | None = None) -> None:
         self.enabled = enabled
+        self.points = dict(POINTS if points is None else points)
         self._armed: dict[str, ArmedFault] = {}
         self._lock = threading.Lock()
 
     def arm(self, point: str, fault: ArmedFault) -> None:
-        if point not in POINTS:
+        if point not in self.points:
             raise KeyError(point)
         with self._lock:
             self._armed[point] = fault

@@ -95,6 +95,7 @@ class Phase:
     # FINCORE_NAIVE_BASELINE (drills): its routers, and ASGI middleware classes (innermost).
     naive_routers: tuple[RouterFactory, ...] = ()
     naive_middleware: tuple[type, ...] = ()
+    fault_points: Mapping[str, str] = field(default_factory=dict)  # name -> where it fires
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     # How a group-commit batch wraps an extension that locks rows, so that its locks are
@@ -139,6 +140,7 @@ class Composition:
     replaced_routes: frozenset[str] = frozenset()
     naive_routers: tuple[RouterFactory, ...] = ()
     naive_middleware: tuple[type, ...] = ()
+    fault_points: Mapping[str, str] = field(default_factory=dict)
     workers: tuple[WorkerSpec, ...] = ()
     cli: tuple[CliEntry, ...] = ()
     problems: Mapping[str, ProblemType] = field(default_factory=lambda: dict(CORE_PROBLEMS))
@@ -198,6 +200,7 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         features=frozenset(every("features")), background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         naive_routers=every("naive_routers"), naive_middleware=every("naive_middleware"),
+        fault_points={k: v for p in phases for k, v in p.fault_points.items()},
         cli=every("cli"), problems=problems, drills=every("drills"),
         chaos_hooks=every("chaos_hooks"), chaos_faults=every("chaos_faults"),
         bench_parts=every("bench_parts"),

@@ -39,6 +39,12 @@ _created: set[str] = set()
 Provider = Literal["ledgerpay", "stripeish"]
 
 
+# Declared by phase 3 beside the saga's points (Phase.fault_points).
+FAULT_POINTS = {
+    "naive.payout_debited": "naive baseline: the payout's debit is saved, the provider not called",
+}
+
+
 class NaiveTopUpIn(BaseModel):
     account_id: int
     amount: float

@@ -30,6 +30,14 @@ from fintech_core.payments.ports import (
 from fintech_core.payments.runtime import Runtime
 
 Row = dict[str, Any]
+# Declared by the phase (Phase.fault_points); drills arm them in the API process.
+FAULT_POINTS = {
+    "payment.provider_answered": "the provider charged and answered; nothing recorded yet",
+    "payout.hold_placed": "the payout and its hold are committed; the provider is not called",
+    "payout.provider_called": "the provider acted and answered; nothing recorded yet",
+    "payout.provider_answered": "the provider's answer is committed; the hold is not settled",
+    "payout.posted": "the hold is posted or voided and committed; the saga is done",
+}
 UNSURE = (ProviderTimeout, ProviderUnavailable)
 
 

@@ -26,12 +26,12 @@ def router() -> APIRouter:
 
     @r.get("/faults")
     async def listing(c: ContainerDep) -> dict[str, object]:
-        return {"points": POINTS,
+        return {"points": c.faults.points,
                 "armed": {k: vars(v) for k, v in c.faults.armed().items()}}
 
     @r.post("/faults", status_code=204, responses=problem_responses(404))
     async def arm(body: FaultIn, c: ContainerDep) -> None:
-        if body.point not in POINTS:
+        if body.point not in c.faults.points:
             raise NotFound(f"no fault point {body.point!r}; see GET /_drill/faults")
         c.faults.arm(body.point, ArmedFault(body.action, body.delay_ms, body.times))
 
