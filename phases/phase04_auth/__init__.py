@@ -20,8 +20,15 @@ from pathlib import Path
 from fintech_core.auth import routes as auth_routes
 from fintech_core.auth.problems import PROBLEMS as AUTH_PROBLEMS
 from fintech_core.auth.sql import SqlAuth
+from fintech_core.drills.scenarios.auth import (
+    BOLA,
+    FORGED_TOKEN,
+    REFRESH_REPLAY,
+    SELF_ASSIGNED_CREDIT_LIMIT,
+)
 from fintech_core.limits import amounts
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
+from fintech_core.naive import auth as naive_auth
 from fintech_core.phase import Phase
 
 PHASE = Phase(
@@ -34,4 +41,13 @@ PHASE = Phase(
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
+    # The attacker drills' naive side: a verifier that trusts the token's header, no ownership
+    # check, the request body as the row, refresh tokens never retired.
+    naive_routers=(naive_auth.router,),
+    drills=(
+        BOLA,                        # 1. another customer's account: read and debit
+        SELF_ASSIGNED_CREDIT_LIMIT,  # 2. mass assignment: credit_limit 2^53-1, then 10^12 out
+        FORGED_TOKEN,                # 3. alg none, HS256 with the public key, expired, wrong aud
+        REFRESH_REPLAY,              # 4. a rotated refresh token replayed: the family is revoked
+    ),
 )
