@@ -36,7 +36,16 @@ AMOUNT = 100
 
 
 def _n(value: float) -> str:
-    return f"{value:g}"
+    """Whole amounts in full (2^53-1 is 9007199254740991, not 9.0072e+15)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + _n(value)
+
+
+def _answer(a: Attempt) -> str:
+    return f"{a.status} {_code(a)}" if _code(a) else str(a.status)
 
 
 def _code(a: Attempt) -> str | None:
@@ -50,7 +59,7 @@ def untouched(ctx: Ctx, facts: LedgerFacts, victim: str, attacker: str) -> Check
     recorded = facts.transfers or {}
     moves = ", ".join(f"{n} {s.lower()}" for s, n in recorded.items()) or "none recorded"
     return Check(f"nothing leaves {victim}'s account on {attacker}'s request", lost == 0,
-                 f"{victim} {-lost:+g}" + ("" if facts.transfers is None else
+                 f"{victim} {_signed(-lost)}" + ("" if facts.transfers is None else
                                             f"; transfers out of it: {moves}"))
 
 
@@ -82,8 +91,7 @@ def _check_bola(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
     ctx.headline["read"] = read.status
     return [untouched(ctx, facts, "alice", "bob"), checks.conserved(ctx, facts),
             Check("alice's account is indistinguishable from a missing one", same,
-                  f"alice's id: {read.status} {_code(read) or ''}, a missing id: "
-                  f"{missing.status} {_code(missing) or ''}".replace("  ", " "))]
+                  f"alice's id: {_answer(read)}, a missing id: {_answer(missing)}")]
 
 
 BOLA = Drill(
@@ -154,7 +162,7 @@ def _check_credit(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
               "; ".join(f"{o}: {_n(c)} with no admin's grant on record" for o, c in unaudited)
               or ", ".join(f"{o}: {_n(c)} granted by {g}" for o, c, g in limits)),
         Check("no money out of nothing", gained == 0 and not below,
-              f"mule {gained:+g}" + "".join(f", {k} {_n(v)}" for k, v in below.items())),
+              f"mule {_signed(gained)}" + "".join(f", {k} {_n(v)}" for k, v in below.items())),
     ]
 
 
