@@ -37,18 +37,11 @@ CURRENCY = "EUR"
 
 
 # --- credentials ----------------------------------------------------------------------------------
-def seeded(lab_dir: Path) -> dict[str, Any]:
-    """The seeded users' passwords and clients' secrets, written once per lab by phase 4's
-    seeder (`<lab_dir>/auth/seeded.json`, mode 0600)."""
-    return json.loads((lab_dir / "auth" / "seeded.json").read_text())  # type: ignore[no-any-return]
-
-
-def password_of(lab_dir: Path, user: str) -> str:
-    return str(seeded(lab_dir)["users"][user]["password"])
-
-
-def secret_of(lab_dir: Path, client: str) -> str:
-    return str(seeded(lab_dir)["clients"][client]["secret"])
+def seeded_secret(lab_dir: Path, name: str) -> str:
+    """The password of a seeded user (or secret of a seeded client), written once per lab by
+    phase 4's seeder: `<lab_dir>/auth/seeded.json`, {"identities": {name: {"secret": ...}}}."""
+    data = json.loads((lab_dir / "auth" / "seeded.json").read_text())
+    return str(data["identities"][name]["secret"])
 
 
 @dataclass
@@ -163,7 +156,7 @@ class AuthSide:
 
     def login(self, user: str, log: bool = True) -> Tokens:
         body = {"grant_type": "password", "username": user,
-                "password": password_of(self.lab_dir, user)}
+                "password": seeded_secret(self.lab_dir, user)}
         a = self._send("POST", self.token_path(), body, {}, f"{user}: log in (password)", "",
                        log)
         got = self._ok(a, f"{user} logs in")
@@ -179,7 +172,7 @@ class AuthSide:
         """The lab's driver client (admin + service), for setup the victim cannot do: funding."""
         if self._driver is None:
             body = {"grant_type": "client_credentials", "client_id": "lab-driver",
-                    "client_secret": secret_of(self.lab_dir, "lab-driver")}
+                    "client_secret": seeded_secret(self.lab_dir, "lab-driver")}
             a = self._send("POST", "/auth/token", body, {}, "lab-driver", "", False)
             self._driver = self._ok(a, "the lab driver gets a token")["access_token"]
         return self._driver
