@@ -1,6 +1,7 @@
 """Shared by the phase-4 identity tests: the draft phase-4 manifest composed on top of the
-registry, a database of its own per test module (migrated and seeded), and the app in-process
-over httpx's ASGI transport (real PostgreSQL, real Redis; no server process needed)."""
+registry (tests/phase4_draft.py), a database of its own per test module (migrated and seeded),
+the app in-process over httpx's ASGI transport (real PostgreSQL, real Redis), or a real API
+process of that composition."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from fintech_core.container import Container
 from fintech_core.db.admin import drop_database
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
-from phases import REGISTRY
+from fintech_core.stack.processes import free_port
 from phases.phase04_auth import PHASE as DRAFT_PHASE_4
 from tests.conftest import TEST_DB_PREFIX
+from tests.phase4_draft import DRAFT_REGISTRY
 
-DRAFT = REGISTRY.with_phase(DRAFT_PHASE_4)
-COMPOSITION = DRAFT.composition(DRAFT_PHASE_4.number)
+COMPOSITION = DRAFT_REGISTRY.composition(DRAFT_PHASE_4.number)
 
 
 def phase4_settings(lab: Lab, suffix: str, lab_dir: Path, **overrides: object) -> Settings:
@@ -30,6 +31,7 @@ def phase4_settings(lab: Lab, suffix: str, lab_dir: Path, **overrides: object) -
     (its own signing keys and seeded.json)."""
     return lab.settings.model_copy(update={
         "database_url": lab.database_url(), "redis_url": lab.redis_url(),
+        "kafka_bootstrap": lab.kafka_bootstrap(),
         "database_prefix": f"{TEST_DB_PREFIX}_{suffix}", "phase": DRAFT_PHASE_4.number,
         "lab_dir": lab_dir, "db_pool_min": 1, "db_pool_max": 4, **overrides})
 
@@ -55,6 +57,19 @@ async def opened(settings: Settings) -> AsyncIterator[Container]:
         yield container
     finally:
         await container.close()
+
+
+@contextmanager
+def api_process(lab: Lab, settings: Settings) -> Iterator[str]:
+    """A real API process (uvicorn) of the draft composition on `settings`' database and lab
+    dir; yields its base URL."""
+    own = Lab(settings)
+    server = own.api(COMPOSITION, port=free_port(), host="127.0.0.1")
+    server.start()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
 
 
 def asgi_client(app: object, ip: str = "10.1.0.1") -> httpx.AsyncClient:
