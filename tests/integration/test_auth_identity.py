@@ -101,7 +101,7 @@ def settings(lab: Lab, lab_dir: Path, provider: Provider) -> Iterator[Settings]:
 
 
 def whoami_app(app: FastAPI, identity: JwtIdentity) -> FastAPI:
-    @app.get("/_test/whoami")
+    @app.get("/_test/whoami-twice")
     async def whoami(request: Request) -> dict[str, Any]:
         first = await identity.authenticate(request)
         again = await identity.authenticate(request)  # the route's `require` after the limiter
@@ -134,17 +134,17 @@ def bearer(token: str) -> dict[str, str]:
 async def test_a_lab_token_names_its_user_and_is_verified_once_per_request(
         http: httpx.AsyncClient, settings: Settings) -> None:
     token = await login(http, settings, "sam")
-    r = await http.get("/_test/whoami", headers=bearer(token))
+    r = await http.get("/_test/whoami-twice", headers=bearer(token))
     assert r.status_code == 200, r.text
     assert r.json() == {"subject": "sam", "roles": [Role.SUPPORT], "client": ClientKind.USER,
                         "same_object": True}
-    lower = await http.get("/_test/whoami", headers={"Authorization": f"bearer {token}"})
+    lower = await http.get("/_test/whoami-twice", headers={"Authorization": f"bearer {token}"})
     assert lower.status_code == 200  # the scheme is case-insensitive (RFC 9110 §11.1)
 
 
 async def test_no_credentials_is_a_401_without_an_error_code(http: httpx.AsyncClient) -> None:
     for headers in ({}, {"Authorization": "Basic YWxpY2U6eA=="}, {"Authorization": "Bearer "}):
-        r = await http.get("/_test/whoami", headers=headers)
+        r = await http.get("/_test/whoami-twice", headers=headers)
         assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
         assert r.headers["content-type"] == "application/problem+json"
         assert r.headers["www-authenticate"] == 'Bearer realm="fintech-core-lab"'  # RFC 6750 §3.1
@@ -157,7 +157,7 @@ async def test_no_credentials_is_a_401_without_an_error_code(http: httpx.AsyncCl
 ])
 async def test_a_refused_token_says_invalid_token(http: httpx.AsyncClient, token: str,
                                                   reason: str) -> None:
-    r = await http.get("/_test/whoami", headers=bearer(token))
+    r = await http.get("/_test/whoami-twice", headers=bearer(token))
     assert r.status_code == 401 and r.json()["code"] == "token-invalid"
     assert r.json()["reason"] == reason
     assert r.headers["www-authenticate"] == (
@@ -167,7 +167,7 @@ async def test_a_refused_token_says_invalid_token(http: httpx.AsyncClient, token
 async def test_a_token_of_the_external_provider_is_accepted(http: httpx.AsyncClient,
                                                             provider: Provider) -> None:
     token = provider.token("carol@example.test")
-    r = await http.get("/_test/whoami", headers=bearer(token))
+    r = await http.get("/_test/whoami-twice", headers=bearer(token))
     assert r.status_code == 200, r.text
     assert r.json() == {"subject": f"{provider.issuer}|carol@example.test",
                         "roles": [Role.CUSTOMER], "client": ClientKind.EXTERNAL,
@@ -177,7 +177,7 @@ async def test_a_token_of_the_external_provider_is_accepted(http: httpx.AsyncCli
 async def test_an_external_token_for_another_client_is_refused(http: httpx.AsyncClient,
                                                                provider: Provider) -> None:
     token = provider.token("carol@example.test", client_id="someone-elses-app")
-    r = await http.get("/_test/whoami", headers=bearer(token))
+    r = await http.get("/_test/whoami-twice", headers=bearer(token))
     assert r.status_code == 401 and r.json()["reason"] == "wrong-audience"
 
 
@@ -190,12 +190,12 @@ async def test_a_token_signed_elsewhere_under_the_providers_issuer_is_refused(
     from cryptography.hazmat.primitives.asymmetric import rsa
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     forged = jwt.encode({**claims, "sub": "ada"}, forger, algorithm="RS256")
-    r = await http.get("/_test/whoami", headers=bearer(forged))
+    r = await http.get("/_test/whoami-twice", headers=bearer(forged))
     assert r.status_code == 401 and r.json()["reason"] == "bad-signature"
     # And our own issuer's name on an external-looking token is checked by our verifier.
     ours = jwt.encode({**claims, "iss": "https://fintech-core-lab.local/auth"}, forger,
                       algorithm="RS256")
-    r = await http.get("/_test/whoami", headers=bearer(ours))
+    r = await http.get("/_test/whoami-twice", headers=bearer(ours))
     assert r.status_code == 401 and r.json()["reason"] == "algorithm-not-allowed"
 
 
@@ -209,7 +209,7 @@ async def test_an_unreachable_jwks_is_a_401_not_a_500(settings: Settings) -> Non
         async with opened(down) as container:
             app = whoami_app(build_app(container), jwt_identity(container))
             async with asgi_client(app) as client:
-                r = await client.get("/_test/whoami", headers=bearer(token))
+                r = await client.get("/_test/whoami-twice", headers=bearer(token))
     finally:
         other.stop()
     assert r.status_code == 401 and r.json()["reason"] == "jwks-unreachable"
