@@ -18,11 +18,12 @@ rate limiter on the request path, drills, lab 5, notebook, chaos and bench chang
 from pathlib import Path
 
 from fintech_core.auth import routes as auth_routes
+from fintech_core.auth.cli import app as auth_cli
 from fintech_core.auth.problems import PROBLEMS as AUTH_PROBLEMS
 from fintech_core.auth.sql import SqlAuth
 from fintech_core.limits import amounts
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
-from fintech_core.phase import Phase
+from fintech_core.phase import CliEntry, Phase
 
 PHASE = Phase(
     number=4,
@@ -34,4 +35,5 @@ PHASE = Phase(
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
+    cli=(CliEntry("auth", auth_cli),),
 )
