@@ -18,6 +18,7 @@ rate limiter on the request path, drills, lab 5, notebook, chaos and bench chang
 from pathlib import Path
 
 from fintech_core.auth import routes as auth_routes
+from fintech_core.auth.cli import app as auth_cli
 from fintech_core.auth.problems import PROBLEMS as AUTH_PROBLEMS
 from fintech_core.auth.sql import SqlAuth
 from fintech_core.drills.scenarios.auth import (
@@ -29,7 +30,7 @@ from fintech_core.drills.scenarios.auth import (
 from fintech_core.limits import amounts
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
 from fintech_core.naive import auth as naive_auth
-from fintech_core.phase import Phase
+from fintech_core.phase import CliEntry, Phase
 
 PHASE = Phase(
     number=4,
@@ -50,4 +51,5 @@ PHASE = Phase(
         FORGED_TOKEN,                # 3. alg none, HS256 with the public key, expired, wrong aud
         REFRESH_REPLAY,              # 4. a rotated refresh token replayed: the family is revoked
     ),
+    cli=(CliEntry("auth", auth_cli),),
 )

@@ -123,6 +123,14 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="First status poll of an UNKNOWN resource; doubles.")
     payments_poll_max_seconds: float = Field(default=30.0, gt=0)
     payments_worker_interval_seconds: float = Field(default=0.5, gt=0)
+    # --- phase 4: auth and rate limits ------------------------------------------------------
+    oidc_issuer: str | None = Field(
+        default=None, description="An external OpenID Connect provider whose access tokens the "
+        "API also accepts (its `iss`); unset: only the lab's own issuer. Needs the two below.")
+    oidc_audience: str | None = Field(
+        default=None, description="The `aud` the external provider's tokens must carry for us.")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="Where the external provider publishes its signing keys.")
     # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
     mail_latency_ms: int = Field(default=0, ge=0)
     mail_fail: bool = False
