@@ -64,7 +64,9 @@ def test_self_assigned_credit_limit_naive_mints_phase_forbids(drill_session: Lab
     granted = phase.accounts["granted"]
     assert s.sql("SELECT credit_limit FROM ledger_accounts WHERE account_id = %s::uuid",
                  (granted,)) == [(500,)]
-    assert s.sql("SELECT actor FROM audit_log WHERE object_id = %s", (granted,)) == [("ada",)]
+    assert s.sql("SELECT actor, action, details->>'credit_limit' FROM audit_log"
+                 " WHERE object_id = %s::uuid", (granted,)) == [
+        ("lab-driver", "account.credit-limit-set", "500")]
     assert any("403" in saw for saw in phase.client_saw)
 
 

@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 import psycopg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from jwt.algorithms import ECAlgorithm
 from pydantic import BaseModel
 
@@ -43,6 +43,7 @@ from fintech_core.auth import passwords
 from fintech_core.auth.principals import ClientKind, parse_roles
 from fintech_core.auth.runtime import AuthRuntime, auth_runtime
 from fintech_core.auth.tokens import utcnow
+from fintech_core.naive.routes import NAIVE_IS_PUBLIC
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS naive_account_terms (
@@ -120,16 +121,17 @@ def _key(runtime: AuthRuntime, token: str) -> ec.EllipticCurvePublicKey:
     return found or runtime.ring.signer(now).public_key
 
 
-def caller(runtime: Runtime, authorization: Annotated[str | None, Header()] = None,
-           x_client_id: Annotated[str | None, Header()] = None) -> str:
-    """Who is calling: the token's `sub` as the token says, else the header, else anonymous."""
-    scheme, _, token = (authorization or "").partition(" ")
+def caller(request: Request, runtime: Runtime) -> str:
+    """Who is calling: the token's `sub` as the token says, else the header, else anonymous.
+    (Read from the request, not declared as parameters: the OpenAPI of phase 4 documents no
+    X-Client-Id, and this baseline is no contract.)"""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         try:
             return str(naive_verify(token.strip(), _key(runtime, token.strip()))["sub"])
         except NaiveTokenError as exc:
             raise HTTPException(401, str(exc)) from exc
-    return x_client_id or "anonymous"
+    return request.headers.get("x-client-id") or "anonymous"
 
 
 Caller = Annotated[str, Depends(caller)]
@@ -158,7 +160,9 @@ class NaiveTokenIn(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/naive/auth", tags=["naive baseline (deliberately broken)"])
+    # Public to phase 4's identity (naive/routes.py says why); `caller` is its own, broken one.
+    r = APIRouter(prefix="/naive/auth", tags=["naive baseline (deliberately broken)"],
+                  dependencies=[Depends(NAIVE_IS_PUBLIC)])
 
     @r.post("/accounts", status_code=201)
     def open_account(body: NaiveAccountIn, who: Caller, c: ContainerDep) -> dict[str, object]:

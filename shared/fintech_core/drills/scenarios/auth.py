@@ -23,7 +23,9 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import (
+    DRIVER,
     AuthSide,
+    Tokens,
     claims_for,
     forge_alg_none,
     forge_hs256_with_public_key,
@@ -121,7 +123,7 @@ GRANTED = 500
 
 def _credit(ctx: Ctx) -> None:
     side = ctx.kept["side"] = AuthSide(ctx)
-    _logged_in(side, "alice", "ada")
+    _logged_in(side, "alice")
     side.open("mule", "alice", 0)
     opened = side.open("credit", "alice", credit_limit=CREDIT_LIMIT, setup=False,
                        why="with credit_limit 2^53-1 in the body")
@@ -129,23 +131,29 @@ def _credit(ctx: Ctx) -> None:
         side.send("credit", "mule", MINTED, "alice", why=f"{_n(MINTED)} credit→mule")
     else:
         ctx.timeline.log("drill", "note", "no account, nothing to send from")
-    side.open("granted", "ada", credit_limit=GRANTED, setup=False,
-              why=f"(ada, an admin, grants a credit limit of {GRANTED})")
+    side.tokens[DRIVER] = Tokens(side.driver_token())
+    side.open("granted", DRIVER, credit_limit=GRANTED, setup=False,
+              why=f"(the bank's back office, an admin, grants a credit limit of {GRANTED})")
+
+
+_ADMINS = ("SELECT username FROM auth_users WHERE 'admin' = ANY(roles)"
+           " UNION SELECT client_id FROM auth_clients WHERE 'admin' = ANY(roles)")
 
 
 def credit_limits(side: AuthSide) -> list[tuple[str, float, str | None]]:
-    """(owner, credit limit, who is on record as granting it) for every account of this run
-    with a credit limit, from the database."""
+    """(account label, credit limit, the admin on record as granting it) for every account of
+    this run with a credit limit, from the database."""
     like = f"%-{side.run}"
-    if side.naive:  # the holder set it; nothing records a grant
+    if side.naive:  # whoever opened it set it; nothing records a grant
         rows = side.sql("SELECT a.owner, t.credit_limit, NULL FROM naive_accounts a JOIN"
                         " naive_account_terms t ON t.account_id = a.id WHERE a.owner LIKE %s"
                         " AND t.credit_limit <> 0", (like,))
     else:
         rows = side.sql("SELECT a.owner, l.credit_limit, (SELECT string_agg(g.actor, ',')"
-                        " FROM audit_log g WHERE g.object_id = a.id::text) FROM accounts a"
-                        " JOIN ledger_accounts l ON l.account_id = a.id WHERE a.owner LIKE %s"
-                        " AND l.credit_limit IS DISTINCT FROM 0", (like,))
+                        " FROM audit_log g WHERE g.object_id = a.id AND g.action ="
+                        f" 'account.credit-limit-set' AND g.actor IN ({_ADMINS}))"
+                        " FROM accounts a JOIN ledger_accounts l ON l.account_id = a.id"
+                        " WHERE a.owner LIKE %s AND l.credit_limit IS DISTINCT FROM 0", (like,))
     return [(str(o).rsplit("-", 1)[0], float(c) if c is not None else float("inf"), g)
             for o, c, g in rows]
 
@@ -153,7 +161,7 @@ def credit_limits(side: AuthSide) -> list[tuple[str, float, str | None]]:
 def _check_credit(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
     side: AuthSide = ctx.kept["side"]
     limits = credit_limits(side)
-    unaudited = [(o, c) for o, c, g in limits if not g or "ada" not in g.split(",")]
+    unaudited = [(o, c) for o, c, g in limits if not g]
     ctx.headline["self_granted"] = len([o for o, _c, _g in limits if o == "credit"])
     gained = facts.balances["mule"] - ctx.start["mule"]
     below = {k: v for k, v in facts.balances.items() if v < 0}
@@ -173,8 +181,8 @@ SELF_ASSIGNED_CREDIT_LIMIT = Drill(
              "anyway, then sends 10^12 out?",
     fault="attacker: alice, a customer, posts credit_limit 2^53-1 with her new account (mass "
           "assignment), then a transfer of 10^12 to her other account",
-    client="alice opens the account and sends 10^12; ada (admin) then grants a credit limit "
-           "of 500 the proper way",
+    client="alice opens the account and sends 10^12; then the back office (the lab-driver "
+           "client, an admin) opens one with a credit limit of 500, the proper way",
     invariant="every credit limit was granted by an admin and is on record (audit_log); no "
               "money out of nothing",
     lesson="A request body is not a row. Fields that grant power (credit_limit) need their own "

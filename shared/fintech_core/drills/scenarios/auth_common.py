@@ -34,6 +34,7 @@ from fintech_core.drills.wording import Attempt, describe_error
 from fintech_core.naive.auth import public_pem
 
 CURRENCY = "EUR"
+DRIVER = "lab-driver"  # the lab's own client: customer, service and admin (phase 4's seeder)
 
 
 # --- credentials ----------------------------------------------------------------------------------
@@ -171,8 +172,8 @@ class AuthSide:
     def driver_token(self) -> str:
         """The lab's driver client (admin + service), for setup the victim cannot do: funding."""
         if self._driver is None:
-            body = {"grant_type": "client_credentials", "client_id": "lab-driver",
-                    "client_secret": seeded_secret(self.lab_dir, "lab-driver")}
+            body = {"grant_type": "client_credentials", "client_id": DRIVER,
+                    "client_secret": seeded_secret(self.lab_dir, DRIVER)}
             a = self._send("POST", "/auth/token", body, {}, "lab-driver", "", False)
             self._driver = self._ok(a, "the lab driver gets a token")["access_token"]
         return self._driver
@@ -191,7 +192,7 @@ class AuthSide:
             a = self.call("POST", "/accounts", who, {"owner": owner, "currency": CURRENCY, **extra},
                           key=True, why=why, log=not setup)
             if a.succeeded and amount:
-                self._ok(self.call("POST", f"/accounts/{a.body['id']}/deposits", "lab-driver",
+                self._ok(self.call("POST", f"/accounts/{a.body['id']}/deposits", DRIVER,
                                    {"amount": amount, "currency": CURRENCY},
                                    token=self.driver_token(), key=True, log=False),
                          f"funding {label}")
