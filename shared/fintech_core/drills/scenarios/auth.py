@@ -68,7 +68,8 @@ def untouched(ctx: Ctx, facts: LedgerFacts, victim: str, attacker: str) -> Check
 def _logged_in(side: AuthSide, *users: str) -> None:
     for user in users:
         side.login(user)
-    side.ctx.timeline.log("drill", "note", " and ".join(users) + " log in (their own passwords)")
+    said = (f"{users[0]} logs in" if len(users) == 1 else " and ".join(users) + " log in")
+    side.ctx.timeline.log("drill", "note", said + " with a password (a real login)")
 
 
 # --- 1. BOLA: another customer's account ---------------------------------------------------------
