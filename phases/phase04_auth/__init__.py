@@ -20,6 +20,7 @@ from pathlib import Path
 from fintech_core.auth import routes as auth_routes
 from fintech_core.auth.problems import PROBLEMS as AUTH_PROBLEMS
 from fintech_core.auth.sql import SqlAuth
+from fintech_core.labs.registry import LabSpec
 from fintech_core.limits import amounts
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
 from fintech_core.phase import Phase
@@ -34,4 +35,6 @@ PHASE = Phase(
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
+    labs=(LabSpec(5, "daily-limit", "Keep a daily limit when transfers run at the same time",
+                  "lab05_daily_limit", "daily_limit.py", minutes=50),),
 )
