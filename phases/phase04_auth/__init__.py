@@ -11,8 +11,11 @@ wiring is the next session's work (README.md, "In progress"). What this manifest
 - unit-of-work extensions "auth" (users, clients, refresh families, login failures) and
   "amount_limits";
 - problems of the auth and limits slices (token-invalid, forbidden, rate-limited, ...).
-Not declared yet: `require(...)` on every earlier route, principals in place of X-Client-Id, the
-rate limiter on the request path, drills, lab 5, notebook, chaos and bench changes.
+- cli: `fcl auth seed | users | token`.
+Built and tested, to declare once the core's Phase has the fields (the commented block below):
+the JWT identity, the lab-driver client auth, the seeder, the rate-limit middleware.
+Not declared yet: `require(...)` on every earlier route, principals in place of X-Client-Id,
+drills, lab 5, notebook, chaos and bench changes.
 """
 
 from pathlib import Path
@@ -36,4 +39,11 @@ PHASE = Phase(
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
     cli=(CliEntry("auth", auth_cli),),
+    # Once phase.py has these fields (the lead's p4-core branch), declare, importing
+    # jwt_identity (auth/jwt_identity.py), lab_client_auth (auth/client.py),
+    # seed_lab_identities (auth/seed.py) and RateLimitMiddleware (limits/middleware.py):
+    # identity=jwt_identity,
+    # client_auth=lab_client_auth,
+    # seeders=(seed_lab_identities,),
+    # middleware=(RateLimitMiddleware,),
 )
