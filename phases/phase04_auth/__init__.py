@@ -33,6 +33,7 @@ from fintech_core.auth.sql import SqlAuth
 from fintech_core.labs.registry import LabSpec
 from fintech_core.limits import amounts
 from fintech_core.limits import routes as limit_routes
+from fintech_core.limits.middleware import RateLimitMiddleware
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
 from fintech_core.phase import CliEntry, Phase
 
@@ -45,6 +46,7 @@ PHASE = Phase(
     identity=jwt_identity,
     client_auth=lab_client_auth,
     seeders=(seed_lab_identities,),
+    middleware=(RateLimitMiddleware,),
     transfer_steps=amounts.TRANSFER_STEPS,
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits, ACCESS: SqlAccess},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
