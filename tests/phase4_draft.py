@@ -2,9 +2,10 @@
 so that a real API process (`uvicorn --factory tests.phase4_draft:create_app`) and a real `fcl`
 (`python -m tests.phase4_draft ...`) run it before the lead registers phase 4.
 
-The composed phase 4 also mounts a probe route, `/_test/whoami` (GET, and POST echoing a JSON
-body), that answers who the phase-4 identity says is calling: until the lead's `require(...)`
-protects the real routes, it is what proves that a client's credentials arrive and verify.
+Its app also mounts the rate limiter (limits/middleware.py) and a probe route, `/_test/whoami`
+(GET, and POST echoing a JSON body), that answers who the phase-4 identity says is calling: until
+the lead's `require(...)` protects the real routes, it proves that a client's credentials arrive
+and verify.
 Once phases/__init__.py registers phase 4, the registered manifest is probed instead.
 """
 
@@ -14,11 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.middleware import Middleware
 
 from fintech_core.api.app import build_app
 from fintech_core.auth.jwt_identity import JwtIdentity, jwt_identity
 from fintech_core.bootstrap import bootstrap
 from fintech_core.cli.main import run
+from fintech_core.limits.middleware import RateLimitMiddleware
 from fintech_core.phase import Entrypoints, Registry
 from fintech_core.settings import Settings
 from phases import REGISTRY
@@ -58,7 +61,13 @@ DRAFT_REGISTRY = Registry(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return build_app(bootstrap(settings, DRAFT_REGISTRY.composition(settings.phase)))
+    composed = DRAFT_REGISTRY.composition(settings.phase)
+    app = build_app(bootstrap(settings, composed))
+    # The rate limiter, innermost as a Phase.middleware will be, until the app mounts those.
+    if "auth" in composed.features and RateLimitMiddleware not in getattr(
+            composed, "middleware", ()):
+        app.user_middleware.append(Middleware(RateLimitMiddleware))
+    return app
 
 
 if __name__ == "__main__":

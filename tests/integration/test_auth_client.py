@@ -52,6 +52,7 @@ def test_a_sync_client_authenticates_as_the_lab_driver_with_one_grant(
     assert answers[0].json() == {"subject": "lab-driver", "roles": ["admin", "customer", "service"],
                                  "client": "service"}
     assert auth.grants == 1
+    assert answers[0].headers["ratelimit-policy"] == '"per-service";q=1000;w=1'
     without = httpx.get(f"{api}/_test/whoami")
     assert without.status_code == 401  # the probe really requires the token
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from fintech_core.api.errors import install as install_error_handlers
 from fintech_core.api.problems import CORE_PROBLEMS
 from fintech_core.auth.deps import owned_or_404, require
+from fintech_core.auth.jwt_identity import JwtIdentity
 from fintech_core.auth.keys import KeyRing
 from fintech_core.auth.principals import (
     GRANTED_TO_NO_ROLE,
@@ -80,6 +81,7 @@ def app_with(runtime: AuthRuntime) -> FastAPI:
     install_error_handlers(app)
     app.state.problem_types = {**CORE_PROBLEMS, **PROBLEMS}
     app.state.auth_runtime = runtime
+    app.state.identity = JwtIdentity()  # phase 4's: verifies with app.state.auth_runtime
 
     @app.post("/accounts/{account_id}/unfreeze")
     async def unfreeze(account_id: str,
