@@ -112,6 +112,7 @@ class AuthSide:
         self.run = ctx.target.run_id
         self.tokens: dict[str, Tokens] = {}
         self._driver: str | None = None
+        self.www_authenticate: str | None = None  # of the last answer (RFC 6750 §3)
 
     # --- HTTP -------------------------------------------------------------------------------------
     def call(self, method: str, path: str, who: str, body: dict[str, Any] | None = None, *,
