@@ -78,6 +78,8 @@ def test_forged_tokens_naive_accepts_four_phase_refuses_each(drill_session: LabS
     assert transfers_out(s, phase, "alice") == 0
     assert sorted(phase.headline["reasons"].values()) == [
         "algorithm-not-allowed", "algorithm-not-allowed", "expired", "wrong-audience"]
+    challenges = [e.text for e in phase.events if "WWW-Authenticate" in e.text]
+    assert len(challenges) == 4 and all('error="invalid_token"' in c for c in challenges)
 
 
 def test_refresh_replay_naive_keeps_minting_phase_revokes_the_family(
