@@ -110,6 +110,20 @@ class LabSession:
         assert self.lab.broker is not None and self.lab.broker in self._started
         self.lab.broker.start()
 
+    def stop_redis(self) -> None:
+        """Stop Redis, for a "rate limiter down" lesson: only one this session started."""
+        redis = self.lab.redis
+        if redis is None or redis not in self._started:
+            raise RuntimeError(
+                f"refusing to stop the Redis at {self.lab.redis_url()}: this session did not "
+                "start it (FINCORE_REDIS_URL is set), and others may depend on it; unset "
+                "FINCORE_REDIS_URL to run this on a Redis of the session's own")
+        redis.stop()
+
+    def start_redis(self) -> None:
+        assert self.lab.redis is not None and self.lab.redis in self._started
+        self.lab.redis.start()
+
     def _stop_owned(self) -> None:
         for worker in self.workers.values():
             worker.stop()
