@@ -19,6 +19,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from types import TracebackType
 
@@ -35,7 +36,10 @@ from fintech_core.stack.processes import free_port, port_open, wait_until
 
 class LabSession:
     def __init__(self, composition: Composition, *, naive: bool = True, drill: bool = True,
-                 settings: Settings | None = None, **flags: object) -> None:
+                 settings: Settings | None = None, workers: Collection[str] | None = None,
+                 **flags: object) -> None:
+        """`workers`: the names of the declared workers to start (None: all of them). A notebook
+        that needs none of them (no events, no provider) passes () and starts in less time."""
         self.composition = composition
         self.phase = composition.number
         self._own_dir: Path | None = None
@@ -59,7 +63,8 @@ class LabSession:
         # the API's port so they never collide with `make up`'s.
         self.workers = {w.spec.name: w for w in self.lab.workers(composition,
                                                                   tag=str(self.api.port),
-                                                                  **self._ports)}
+                                                                  **self._ports)
+                        if workers is None or w.spec.name in workers}
         try:
             self.lab.start_servers()
             self.database_url = self.lab.prepare_database(composition)
