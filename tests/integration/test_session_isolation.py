@@ -67,6 +67,11 @@ def test_a_session_beside_a_running_lab_has_its_own_servers_ports_and_broker(
         assert not port_open("127.0.0.1", own.broker_port)
         assert lab.broker is not None and lab.broker.health().ok
         session.start_broker()
+        session.stop_redis()  # the interview notebook's "rate limiter down" question
+        assert not port_open("127.0.0.1", own.redis_port)
+        assert lab.redis is not None and lab.redis.health().ok
+        session.start_redis()
+        assert port_open("127.0.0.1", own.redis_port)
     assert snapshot(lab) == before
     assert not own.lab_dir.exists()
     assert not any(port_open("127.0.0.1", p) for p in ports)
@@ -79,12 +84,16 @@ def test_on_servers_named_by_url_a_session_has_its_own_database_and_refuses_to_s
     monkeypatch.setenv("FINCORE_REDIS_URL", lab.redis_url())
     monkeypatch.setenv("FINCORE_KAFKA_BOOTSTRAP", lab.kafka_bootstrap())
     before = snapshot(lab)
-    with LabSession(composition(0)) as session:
+    # Phase 2 declares the relay and the consumers; the session starts only the one it names.
+    with LabSession(composition(2), workers=("relay",)) as session:
+        assert list(session.workers) == ["relay"]
         assert session.lab.embedded() == []  # nothing started: those servers are someone's
         name = session.database_url.rsplit("/", 1)[1]
         assert name not in before["databases"]  # type: ignore[operator]
         assert name.startswith(f"{lab.settings.database_prefix}_s")
         with pytest.raises(RuntimeError, match="unset FINCORE_KAFKA_BOOTSTRAP"):
             session.stop_broker()
+        with pytest.raises(RuntimeError, match="unset FINCORE_REDIS_URL"):
+            session.stop_redis()
     assert snapshot(lab) == before  # the session's database is dropped, the broker untouched
     assert not Path(session.lab.settings.lab_dir).exists()
