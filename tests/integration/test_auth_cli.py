@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import psycopg
 import pytest
 
 from fintech_core.auth.seed import SEEDED, load_seeded, seeded_path
@@ -43,10 +44,20 @@ def fcl(settings: Settings, *args: str, api: str | None = None) -> subprocess.Co
 def test_seed_users_and_token_from_the_command_line(lab: Lab, settings: Settings) -> None:
     first = fcl(settings, "seed")
     assert first.returncode == 0, first.stderr
-    assert f"{len(SEEDED)} row(s) written" in first.stdout
-    again = fcl(settings, "seed")
-    assert again.returncode == 0 and "0 row(s) written" in again.stdout
+    assert f"{len(SEEDED)} row(s) created or repaired" in first.stdout
     assert seeded_path(settings).exists()
+    url = Lab(settings).phase_database_url(settings.phase)
+    with psycopg.connect(url, autocommit=True) as sql:
+        seeded = {r[0] for r in sql.execute("SELECT username FROM auth_users UNION ALL "
+                                            "SELECT client_id FROM auth_clients")}
+        assert seeded == {i.name for i in SEEDED}
+        again = fcl(settings, "seed")
+        assert again.returncode == 0 and "0 row(s) created or repaired" in again.stdout
+        sql.execute("UPDATE auth_users SET roles = '{admin}' WHERE username = 'bob'")
+        repaired = fcl(settings, "seed")
+        assert repaired.returncode == 0 and "1 row(s) created or repaired" in repaired.stdout
+        assert sql.execute("SELECT roles FROM auth_users WHERE username = 'bob'").fetchone() == (
+            ["customer"],)
 
     listed = fcl(settings, "users")
     assert listed.returncode == 0, listed.stderr

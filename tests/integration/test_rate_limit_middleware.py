@@ -42,8 +42,10 @@ def settings(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
 
 
 def limited(app: FastAPI) -> FastAPI:
-    """Mounted innermost, as a Phase.middleware is: inside the size cap and the 500 handler."""
-    app.user_middleware.append(Middleware(RateLimitMiddleware))
+    """The app with the limiter mounted exactly once: by the composition (phase 4 declares it),
+    else here, innermost as a Phase.middleware is (inside the size cap and the 500 handler)."""
+    if not any(m.cls is RateLimitMiddleware for m in app.user_middleware):
+        app.user_middleware.append(Middleware(RateLimitMiddleware))
     return app
 
 

@@ -69,6 +69,8 @@ def oidc_provider(settings: Settings) -> OidcProvider | None:
 
 
 class JwtIdentity:
+    self_declared = False  # X-Client-Id means nothing here: the OpenAPI drops it
+
     def __init__(self, oidc: OidcVerifier | None = None) -> None:
         self.oidc = oidc
 

@@ -19,6 +19,7 @@ from fintech_core.api.errors import problem_types
 from fintech_core.api.problems import PROBLEM_JSON, problem_response
 from fintech_core.auth import login
 from fintech_core.auth import refresh as refresh_tokens
+from fintech_core.auth.deps import public
 from fintech_core.auth.errors import InvalidGrant, LoginThrottled, RefreshTokenReused, UnsupportedGrant
 from fintech_core.auth.refresh import Identity, Refused
 from fintech_core.auth.runtime import AuthRuntime, auth_runtime
@@ -42,7 +43,8 @@ def _refused(refused: Refused) -> DomainError:
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["auth"])
+    r = APIRouter(tags=["auth"], dependencies=[Depends(public(
+        "where a caller gets its credentials, and the keys that check them"))])
 
     @r.get("/.well-known/jwks.json", summary="The public keys that verify our access tokens")
     async def jwks(runtime: Annotated[AuthRuntime, Depends(auth_runtime)]) -> JSONResponse:
