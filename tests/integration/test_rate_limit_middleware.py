@@ -153,8 +153,13 @@ async def test_a_token_is_verified_once_per_request(app: FastAPI, settings: Sett
     monkeypatch.setattr(TokenVerifier, "verify", counting)
     async with asgi_client(app, ip="10.0.0.7") as http:
         r = await http.get("/_test/whoami", headers=bearer(token))
-    assert r.status_code == 200 and r.json()["subject"] == "ada"
-    assert calls == [token]  # the middleware's verification, reused by the route
+        assert r.status_code == 200 and r.json()["subject"] == "ada"
+        assert calls == [token]  # the middleware's verification, reused by the route
+        # A real route of the composition, behind require(...): still one verification.
+        listed = await http.get("/accounts", headers=bearer(token))
+    assert listed.status_code == 200, listed.text
+    assert listed.headers["ratelimit-policy"] == '"per-user";q=1;w=1'
+    assert calls == [token, token]
 
 
 @pytest.fixture
