@@ -44,7 +44,7 @@ def fcl(settings: Settings, *args: str, api: str | None = None) -> subprocess.Co
 def test_seed_users_and_token_from_the_command_line(lab: Lab, settings: Settings) -> None:
     first = fcl(settings, "seed")
     assert first.returncode == 0, first.stderr
-    assert f"{len(SEEDED)} row(s) created or repaired" in first.stdout
+    assert f"{len(SEEDED)} row(s) written" in first.stdout
     assert seeded_path(settings).exists()
     url = Lab(settings).phase_database_url(settings.phase)
     with psycopg.connect(url, autocommit=True) as sql:
@@ -52,10 +52,10 @@ def test_seed_users_and_token_from_the_command_line(lab: Lab, settings: Settings
                                             "SELECT client_id FROM auth_clients")}
         assert seeded == {i.name for i in SEEDED}
         again = fcl(settings, "seed")
-        assert again.returncode == 0 and "0 row(s) created or repaired" in again.stdout
+        assert again.returncode == 0 and "0 row(s) written" in again.stdout
         sql.execute("UPDATE auth_users SET roles = '{admin}' WHERE username = 'bob'")
         repaired = fcl(settings, "seed")
-        assert repaired.returncode == 0 and "1 row(s) created or repaired" in repaired.stdout
+        assert repaired.returncode == 0 and "1 row(s) written" in repaired.stdout
         assert sql.execute("SELECT roles FROM auth_users WHERE username = 'bob'").fetchone() == (
             ["customer"],)
 

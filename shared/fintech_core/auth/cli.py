@@ -38,24 +38,16 @@ def _settings(phase: int | None):  # type: ignore[no-untyped-def]
 
 @app.command()
 def seed(phase: PhaseOpt = None) -> None:
-    """Migrate the phase database if needed, then seed the lab's users and clients, repairing
-    any that drifted (idempotent: secrets are generated once per lab directory and kept in
-    <lab_dir>/auth/seeded.json). `up` and `migrate` seed too; this says what it changed."""
+    """Migrate the phase database if needed and seed the lab's users and clients (idempotent:
+    secrets are generated once per lab directory and kept in <lab_dir>/auth/seeded.json)."""
     from fintech_core.auth.seed import seed_lab_identities, seeded_path
-    from fintech_core.db.admin import ensure_database
-    from fintech_core.db.migrate import upgrade
-    from fintech_core.db.urls import with_database
     from fintech_core.stack.lab import Lab
 
     settings, comp = _settings(phase)
-    # Not Lab.prepare_database: it runs the declared seeders itself, and this command reports
-    # what *it* created or repaired.
-    server = Lab(settings).database_url()
-    ensure_database(server, settings.database_name())
-    url = with_database(server, settings.database_name())
-    upgrade(url, comp.migration_dirs())
-    written = seed_lab_identities(settings, url)
-    console.print(f"seeded identities in place: {written} row(s) created or repaired; "
+    url = Lab(settings).prepare_database(comp, console.log, seed=False)  # seeded here, counted
+    changed = seed_lab_identities(settings, url)
+    console.print(f"seeded identities: {changed} row(s) written "
+                  f"({'none needed' if not changed else 'created or repaired'}); "
                   f"secrets in {seeded_path(settings)}")
 
 
