@@ -20,8 +20,14 @@ from pathlib import Path
 from fintech_core.auth import routes as auth_routes
 from fintech_core.auth.problems import PROBLEMS as AUTH_PROBLEMS
 from fintech_core.auth.sql import SqlAuth
+from fintech_core.drills.scenarios.limits import (
+    BURST_OVER_RATE_LIMIT,
+    DAILY_LIMIT_RACE,
+    REDIS_DOWN,
+)
 from fintech_core.limits import amounts
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
+from fintech_core.naive import limits as naive_limits
 from fintech_core.phase import Phase
 
 PHASE = Phase(
@@ -30,8 +36,15 @@ PHASE = Phase(
     title="Auth & limits: tokens, roles, ownership, rate and amount limits",
     folder=Path(__file__).resolve().parent,
     routers=(auth_routes.router,),
+    # The drills' naive side: a fail-open fixed-window limiter and a read-then-check daily limit.
+    naive_routers=(naive_limits.router,),
     transfer_steps=amounts.TRANSFER_STEPS,
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
+    drills=(
+        BURST_OVER_RATE_LIMIT,  # a burst far over the rate limit: GCRA admits the allowance
+        DAILY_LIMIT_RACE,       # N concurrent transfers, a daily limit that fits K: exactly K
+        REDIS_DOWN,             # the limiter's store is down: money fails closed, reads open
+    ),
 )
