@@ -49,13 +49,18 @@ class NaiveLimitedTransferIn(BaseModel):
     amount: float
 
 
+def ensure_tables(conn: psycopg.Connection[Any]) -> None:
+    """Create the baseline's tables if missing (the drills call it too, to read them first)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('naive_limits'))")
+        for ddl in TABLES:
+            conn.execute(ddl)
+
+
 def _connect(url: str) -> psycopg.Connection[Any]:
     conn = psycopg.connect(url, autocommit=True)
     if url not in _created:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('naive_limits'))")
-            for ddl in TABLES:
-                conn.execute(ddl)
+        ensure_tables(conn)
         _created.add(url)
     return conn
 

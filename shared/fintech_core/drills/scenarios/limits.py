@@ -27,6 +27,7 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.wording import Attempt, describe_error
+from fintech_core.naive import limits as naive_limits
 
 BURST_N = 60  # well above any allowance phase 4 gives one principal at once
 BURST_WORKERS = 8
@@ -58,6 +59,9 @@ class Limits:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx, self.naive = ctx, ctx.target.side == "naive"
         self.client_id = f"drill-{ctx.target.run_id}"  # the naive side's self-declared caller
+        if self.naive:  # its tables appear on first use; the drill reads them before that
+            with psycopg.connect(ctx.stage.database_url, autocommit=True) as conn:
+                naive_limits.ensure_tables(conn)
 
     # --- plumbing -------------------------------------------------------------------------------
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
