@@ -15,6 +15,7 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from fintech_core.auth.seed import load_seeded
 from fintech_core.drills import checks, dbfaults, inject
 from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
@@ -29,8 +31,9 @@ from fintech_core.drills.report import Check
 from fintech_core.drills.wording import Attempt, describe_error
 from fintech_core.naive import limits as naive_limits
 
-BURST_N = 60  # well above any allowance phase 4 gives one principal at once
+BURST_N = 120  # well above a person's allowance in phase 4 (a burst of 40, then 20 a second)
 BURST_WORKERS = 8
+BURST_USER = "alice"  # a seeded customer: a person's rate policy
 RACE_N, RACE_AMOUNT, RACE_LIMIT = 8, 100, 350  # the limit fits K = 3 of the 8
 OUTAGE_MOVES = 5
 
@@ -59,6 +62,10 @@ class Limits:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx, self.naive = ctx, ctx.target.side == "naive"
         self.client_id = f"drill-{ctx.target.run_id}"  # the naive side's self-declared caller
+        # Who the client under test is: nobody for the naive baseline (it has no identity; its
+        # routes are outside phase 4's limiter), the lab's driver for the phase until `as_user`.
+        self.auth: Any = None if self.naive else ctx.stage.auth
+        self.who = "anonymous" if self.naive else "lab-driver"
         if self.naive:  # its tables appear on first use; the drill reads them before that
             with psycopg.connect(ctx.stage.database_url, autocommit=True) as conn:
                 naive_limits.ensure_tables(conn)
@@ -70,24 +77,50 @@ class Limits:
             return cur.fetchall() if cur.description else []
 
     def _http(self, timeout: float) -> httpx.Client:
-        # The target's client auth (phase 4: a bearer token for the lab's driver), when it has one.
-        auth = getattr(self.ctx.target, "auth", None)
-        return httpx.Client(base_url=self.ctx.target.client_url, timeout=timeout,
-                            **({"auth": auth} if auth is not None else {}))
+        return httpx.Client(base_url=self.ctx.target.client_url, timeout=timeout, auth=self.auth)
 
     def account(self, label: str) -> Any:
         return self.ctx.target.accounts[label]
 
+    def as_user(self, user: str) -> None:
+        """Phase: from now on the client is seeded person `user` (a password login): a person's
+        rate policy, not the driver's (a service client's allowance is sized for the bench)."""
+        password = load_seeded(self.ctx.stage.lab.settings)[user]["secret"]
+        r = httpx.post(f"{self.ctx.stage.url}/auth/token", timeout=15, data={
+            "grant_type": "password", "username": user, "password": password})
+        r.raise_for_status()
+        self.auth, self.who = _Bearer(r.json()["access_token"]), user
+        self.ctx.timeline.log("drill", "note", f"the client is {user}, logged in with a password")
+
+    def open_held(self, label: str, amount: int) -> None:
+        """Phase: the current user opens account `label` (they hold it, so they may send from
+        it) and the lab's driver funds it; counted in the drill's start balances."""
+        with httpx.Client(base_url=self.ctx.stage.url, timeout=15) as http:
+            opened = http.post("/accounts", auth=self.auth,
+                               json={"owner": f"{label}-{self.ctx.target.run_id}",
+                                     "currency": "EUR"},
+                               headers={"Idempotency-Key": str(uuid.uuid4())})
+            opened.raise_for_status()
+            account = opened.json()["id"]
+            if amount:
+                http.post(f"/accounts/{account}/deposits", auth=self.ctx.stage.auth,
+                          json={"amount": amount, "currency": "EUR"},
+                          headers={"Idempotency-Key": str(uuid.uuid4())}).raise_for_status()
+        self.ctx.target.accounts[label] = account
+        self.ctx.start[label] = amount
+        self.ctx.timeline.log("drill", "note", f"{self.who} opened {label} ({amount})")
+
     def set_daily_limit(self, label: str, limit: int) -> None:
-        """The bank's configuration, not the client under test: set straight, then logged."""
+        """The bank's configuration, not the client under test: the naive baseline's own route,
+        or phase 4's PUT /accounts/{id}/limits as the lab's driver (an admin; audited)."""
         if self.naive:
             r = httpx.put(f"{self.ctx.stage.url}/naive/accounts/{self.account(label)}/daily-limit",
                           json={"daily_max": float(limit)}, timeout=15)
-            r.raise_for_status()
         else:
-            self.sql("INSERT INTO account_limits (account_id, daily_outgoing_max) VALUES (%s, %s)"
-                     " ON CONFLICT (account_id) DO UPDATE SET daily_outgoing_max ="
-                     " excluded.daily_outgoing_max", (self.account(label), limit))
+            r = httpx.put(f"{self.ctx.stage.url}/accounts/{self.account(label)}/limits",
+                          json={"daily_outgoing_max": limit}, timeout=15,
+                          auth=self.ctx.stage.auth)
+        r.raise_for_status()
         self.ctx.timeline.log("drill", "note", f"operations set {label}'s daily outgoing limit "
                               f"to {limit}")
 
@@ -173,6 +206,15 @@ class Limits:
 _RATE_FIELDS = ("retry-after", "ratelimit", "ratelimit-policy")
 
 
+class _Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
 def _policy(sent: list[Sent]) -> tuple[int, float] | None:
     """(quota, window seconds) from the first RateLimit-Policy field the API sent, if any."""
     for s in sent:
@@ -187,6 +229,12 @@ def _remaining(s: Sent) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _reset(s: Sent) -> int:
+    """Seconds until the bucket is full again (RateLimit t=), 0 without the field."""
+    m = re.search(r";t=(\d+)", s.headers.get("ratelimit", ""))
+    return int(m.group(1)) if m else 0
+
+
 def _is_rate_limited_problem(s: Sent) -> bool:
     return (s.status == 429 and s.code == "rate-limited" and "retry-after" in s.headers
             and "ratelimit" in s.headers and "ratelimit-policy" in s.headers)
@@ -194,8 +242,13 @@ def _is_rate_limited_problem(s: Sent) -> bool:
 
 # --- 1. a burst over the rate limit ---------------------------------------------------------------
 def _burst(ctx: Ctx) -> None:
-    ctx.open(alice=BURST_N, bob=0)
     lim = ctx.kept["limits"] = Limits(ctx)
+    if lim.naive:
+        ctx.open(alice=BURST_N, bob=0)
+    else:  # a person's burst, from an account she holds
+        ctx.open(bob=0)
+        lim.as_user(BURST_USER)
+        lim.open_held("alice", BURST_N)
     ctx.timeline.log("drill", "note", f"a client fires {BURST_N} transfers of 1, "
                      f"{BURST_WORKERS} at a time")
     started = time.monotonic()
@@ -203,11 +256,11 @@ def _burst(ctx: Ctx) -> None:
         sent = list(pool.map(lambda i: lim.move("alice", "bob", 1, why=f"#{i + 1}"),
                              range(BURST_N)))
     ctx.kept.update(sent=sent, elapsed_s=time.monotonic() - started)
-    waits = [int(s.headers["retry-after"]) for s in sent if "retry-after" in s.headers]
-    if waits:  # leave the principal a full allowance for whatever runs next
-        ctx.timeline.log("drill", "note", f"waiting {max(waits)} s (Retry-After) so the next "
-                         "drill starts on a full allowance")
-        time.sleep(max(waits))
+    full = max((_reset(s) for s in sent), default=0)
+    if full:  # leave the principal a full allowance for whatever runs next
+        ctx.timeline.log("drill", "note", f"waiting {full} s (RateLimit t=) so the next drill "
+                         "starts on a full allowance")
+        time.sleep(full)
 
 
 def _check_burst(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
@@ -246,10 +299,10 @@ def _check_burst(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
 BURST_OVER_RATE_LIMIT = Drill(
     name="burst-over-rate-limit",
     title="A client fires a burst of transfers far over its rate limit",
-    question="A script sends 60 transfers in a second. How many move money, and what does the "
-             "client hear about the rest?",
-    fault=f"client: {BURST_N} transfers of 1 from one principal, {BURST_WORKERS} in flight at a "
-          "time, as fast as the API answers",
+    question=f"A customer's script sends {BURST_N} transfers as fast as it can. How many move "
+             "money, and what does the client hear about the rest?",
+    fault=f"client: {BURST_N} transfers of 1 from one customer (phase: {BURST_USER}, logged in), "
+          f"{BURST_WORKERS} in flight at a time, as fast as the API answers",
     client="fires the burst once, no retries; then waits Retry-After",
     invariant="at most the allowance (plus what refilled during the burst) lands; every other "
               "request is refused before it moves money: 429 problem+json, Retry-After, "
