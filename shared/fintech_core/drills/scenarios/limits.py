@@ -282,8 +282,10 @@ def _check_burst(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
                     f"{rows} of {len(sent)} transfers recorded in {elapsed * 1000:.0f} ms")]
     policy = _policy(sent)
     if not lim.naive:
-        first = next((s for s in sent if _remaining(s) is not None), None)
-        allowance = (_remaining(first) or 0) + 1 if first else 0
+        # The allowance when the burst began: the largest `remaining` any answer reported, + 1
+        # (answers come back in no particular order; a later decision never reports more).
+        left = [r for r in map(_remaining, sent) if r is not None]
+        allowance = max(left) + 1 if left else 0
         refill = math.ceil(elapsed * policy[0] / policy[1]) if policy else 0
         bound = allowance + refill + 1
         ctx.headline.update(allowance=allowance, bound=bound)
