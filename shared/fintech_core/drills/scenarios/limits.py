@@ -282,8 +282,8 @@ def _check_burst(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
                     f"{rows} of {len(sent)} transfers recorded in {elapsed * 1000:.0f} ms")]
     policy = _policy(sent)
     if not lim.naive:
-        # The allowance when the burst began: the largest `remaining` any answer reported, + 1
-        # (answers come back in no particular order; a later decision never reports more).
+        # The allowance when the burst began, at most: the largest `remaining` any answer
+        # reported, + 1 (answers come back in any order, so not the first request's).
         left = [r for r in map(_remaining, sent) if r is not None]
         allowance = max(left) + 1 if left else 0
         refill = math.ceil(elapsed * policy[0] / policy[1]) if policy else 0
