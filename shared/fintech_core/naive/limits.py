@@ -21,11 +21,12 @@ import time
 from typing import Any
 
 import psycopg
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from fintech_core.api.deps import ContainerDep
+from fintech_core.naive.routes import NAIVE_IS_PUBLIC
 
 NAIVE_PER_MINUTE = 600  # "nobody will ever send that many"
 TABLES = (
@@ -83,7 +84,8 @@ def _over_the_rate(redis_url: str | None, client: str) -> bool:
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/naive", tags=["naive baseline (deliberately broken)"])
+    r = APIRouter(prefix="/naive", tags=["naive baseline (deliberately broken)"],
+                  dependencies=[Depends(NAIVE_IS_PUBLIC)])
 
     @r.put("/accounts/{account_id}/daily-limit")
     def set_daily_limit(account_id: int, body: NaiveLimitIn, c: ContainerDep) -> dict[str, object]:
