@@ -123,6 +123,7 @@ class World:
     bob_other: str
     transfer: str     # alice_main -> alice_other, COMPLETED
     hold: str         # alice_main -> alice_other, PENDING (no timeout)
+    hold_to_bob: str  # alice_main -> bob_main, PENDING: bob is a party, not the payer
     payment: str      # a SETTLED top-up of alice_main
     payout: str       # a SETTLED payout from alice_main
     db: psycopg.Connection  # autocommit: what the database really holds
@@ -176,6 +177,9 @@ def world(drill_session: LabSession) -> Iterator[World]:
     assert t.status_code == 201 and t.json()["status"] == "COMPLETED", t.text
     h = alice.post("/holds", json={**move, "amount": 200}, headers=key())
     assert h.status_code == 201 and h.json()["status"] == "PENDING", h.text
+    hb = alice.post("/holds", json={**move, "destination_account_id": bob_main, "amount": 100},
+                    headers=key())
+    assert hb.status_code == 201 and hb.json()["status"] == "PENDING", hb.text
     p = alice.post("/payments", json={"account_id": alice_main, "amount": 1_000, "currency": EUR},
                    headers=key())
     assert p.status_code == 202, p.text
@@ -186,7 +190,7 @@ def world(drill_session: LabSession) -> Iterator[World]:
     _settled(alice, f"/payouts/{po.json()['id']}")
     w = World(s, secrets, alice, bob, callers["sam"], callers["ada"], callers["aud"],
               callers["payments-worker"], Caller(s.url, None), alice_main, alice_other,
-              bob_main, bob_other, t.json()["id"], h.json()["id"], p.json()["id"],
+              bob_main, bob_other, t.json()["id"], h.json()["id"], hb.json()["id"], p.json()["id"],
               po.json()["id"], psycopg.connect(s.database_url, autocommit=True))
     yield w
     w.db.close()
@@ -331,6 +335,17 @@ def test_api1_bob_cannot_move_alices_money_and_learns_nothing(world: World, name
     same_as_missing(hit, missing, real, fake)
 
 
+def test_api1_the_payee_of_a_hold_can_read_it_but_never_post_or_void_it(world: World) -> None:
+    """The most tempting debit: alice's hold pays bob; posting it is alice's decision alone."""
+    hold = world.hold_to_bob
+    assert world.bob.get(f"/transfers/{hold}").json()["status"] == "PENDING"  # he is a party
+    with unchanged(world):
+        posted = world.bob.post(f"/transfers/{hold}/post", json={"amount": 100}, headers=key())
+        voided = world.bob.post(f"/transfers/{hold}/void", headers=key())
+    refused(posted, 404, "transfer-not-found")
+    refused(voided, 404, "transfer-not-found")
+
+
 # --- API2: broken authentication ---------------------------------------------------------------
 
 def _b64(data: bytes) -> str:
@@ -422,6 +437,15 @@ def _forgeries(k: LabKey, bob_token: str) -> dict[str, tuple[str, str]]:
         "tampered-roles": (f"{h_b}.{_b64(json.dumps(escalated).encode())}.{sig}",
                            "bad-signature"),
         "garbage": ("not.a.jwt", "malformed"),
+        # The key must come from our ring, never from the token (RFC 8725 §3.10 / 2.7).
+        "embedded-jwk": (jwt.encode(_claims(), attacker_key, algorithm="ES256", headers={
+            "kid": k.kid, "typ": "at+jwt",
+            "jwk": jwt.algorithms.ECAlgorithm.to_jwk(attacker_key.public_key(), as_dict=True)}),
+                         "bad-signature"),
+        "jku-header": (jwt.encode(_claims(), attacker_key, algorithm="ES256", headers={
+            "kid": k.kid, "typ": "at+jwt", "jku": "http://127.0.0.1:9/jwks.json"}),
+                       "bad-signature"),
+
     }
 
 
@@ -429,7 +453,7 @@ FORGERY_NAMES = ("alg-none", "alg-none-uppercase", "hs256-keyed-with-public-key"
                  "attacker-key-unknown-kid", "attacker-key-lab-kid", "no-kid", "expired",
                  "not-yet-valid", "issued-in-the-future", "wrong-issuer", "wrong-audience",
                  "audience-list", "no-exp", "lifetime-too-long", "id-token-type",
-                 "tampered-subject", "tampered-roles", "garbage")
+                 "tampered-subject", "tampered-roles", "garbage", "embedded-jwk", "jku-header")
 
 
 def test_api2_the_forging_itself_works(world: World, lab_key: LabKey) -> None:
@@ -499,6 +523,19 @@ def test_api2_a_replayed_refresh_token_revokes_the_whole_family(world: World) ->
     assert world.sql("SELECT count(*) FROM refresh_families") == families
     assert world.sql("SELECT count(*) FROM refresh_tokens WHERE family_id = %s AND "
                        "rotated_at IS NULL", (family,)) == [(1,)]  # `current`, never issued again
+
+
+def test_api2_login_answers_do_not_say_which_usernames_exist(world: World) -> None:
+    source = "127.0.0.5"  # its own address: these failures lock nobody the suite needs
+    answers = [login(world.url, name, "wrong-password", "user", source=source)
+               for name in ("bob", "nobody-by-this-name")]
+    for r in answers:
+        refused(r, 400, "invalid-grant")
+    assert answers[0].json() == answers[1].json()
+    clients = [login(world.url, name, "wrong-secret", "client", source=source)
+               for name in ("payments-worker", "no-such-client")]
+    assert clients[0].status_code == clients[1].status_code == 401
+    assert clients[0].json() == clients[1].json()
 
 
 def test_api2_brute_force_hits_the_lockout_and_the_victim_still_logs_in(
