@@ -158,10 +158,12 @@ def world(drill_session: LabSession) -> Iterator[World]:
     s = drill_session
     assert "auth" in s.composition.features, "the attacker suite needs phase 4 (auth)"
     secrets = load_seeded(s.lab.settings)
+    names = ("alice", "bob", "sam", "ada", "aud", "payments-worker")
+    with ThreadPoolExecutor(3) as pool:  # each login is ~100 ms of scrypt on the server
+        logins = list(pool.map(lambda n: login(s.url, n, secrets[n]["secret"],
+                                               secrets[n]["kind"]), names))
     callers = {}
-    for name in ("alice", "bob", "sam", "ada", "aud", "payments-worker"):
-        entry = secrets[name]
-        r = login(s.url, name, entry["secret"], entry["kind"])
+    for name, r in zip(names, logins, strict=True):
         assert r.status_code == 200, r.text
         callers[name] = Caller(s.url, r.json()["access_token"])
     alice, bob = callers["alice"], callers["bob"]
@@ -794,6 +796,11 @@ def test_api8_docs_are_offline_and_the_contract_names_no_self_declared_caller(
     headers = {p["name"].lower() for op in spec["paths"].values() for m in op.values()
                if isinstance(m, dict) for p in m.get("parameters", []) if p.get("in") == "header"}
     assert "x-client-id" not in headers
+    # No CORS grant to other origins: a page elsewhere cannot script this API with a token.
+    preflight = world.anon.request("OPTIONS", "/transfers", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization"})
+    assert "access-control-allow-origin" not in preflight.headers
     jwks = world.anon.get("/.well-known/jwks.json").json()
     assert jwks["keys"] and all(set(k) & {"d", "p", "q"} == set() for k in jwks["keys"])
 
