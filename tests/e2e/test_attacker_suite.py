@@ -18,6 +18,12 @@ caller gives), API9 inventory (one versioned API; the naive baseline is mounted 
 stacks and is the drills' deliberate target), API10 (the provider's answers are verified by
 signature in phase 3's own tests).
 
+A hole this suite found and the core fixed: uvicorn believes X-Forwarded-For from 127.0.0.1 by
+default, and every lab client is 127.0.0.1, so a brute-forcer naming a new address per guess was
+never throttled (10 wrong guesses in a row, then the right password got a token) and could aim
+the lockout at a victim's address. The API now starts uvicorn with --no-proxy-headers
+(stack/api_server.py, `fcl serve`); the brute-force test below fails without it.
+
 One API process and one set of accounts serve the whole module (the machine is small); every
 attack is read-only or refused, so tests do not disturb each other, except the rate-limit burst,
 which waits for the attacker's bucket to refill after it.
