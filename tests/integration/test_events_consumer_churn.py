@@ -34,8 +34,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 PROCESSES = 3  # each runs both consumers: 3 processes compete for each consumer's 3 partitions
 # The churn is counted in kills, not seconds: it lasts until MIN_KILLS kills were made (each one
 # rolling, ~2 s apart), however long restarts take on a loaded machine; a run that killed twice
-# would prove little. (It used to last at least 30 s as well: 6 kills on a busy machine, more on
-# a quiet one, for the same proof.) CHURN_CAP bounds the whole thing.
+# would prove little. (It used to last at least 30 s as well, which gave 6 kills on a busy
+# machine and a few more on a quiet one.) CHURN_CAP bounds the whole thing.
 MIN_KILLS, CHURN_CAP = 6, 150.0
 KILL_EVERY = 2.0
 LEASE_SECONDS = 3.0
