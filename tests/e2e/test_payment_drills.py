@@ -8,18 +8,22 @@ and payments the drill used.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from fintech_core.drills.report import SideReport
 from fintech_core.drills.runner import run
+from fintech_core.stack.lab import Lab
 from fintech_core.stack.session import LabSession
+from tests.integration.payments_support import payments_session
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def s(payments_stack: LabSession) -> LabSession:
-    return payments_stack  # shared with the package's other phase-3 modules (conftest.py)
+@pytest.fixture(scope="module")
+def s(lab: Lab) -> Iterator[LabSession]:
+    yield from payments_session(lab, simulator=True)
 
 
 def play(s: LabSession, name: str) -> tuple[SideReport, SideReport]:

@@ -14,17 +14,18 @@ from typing import Any
 import httpx
 import pytest
 
+from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import wait_until
 from fintech_core.stack.session import LabSession
 from tests.helpers import new_key, open_account
-from tests.integration.payments_support import Sim, create_payment, verify_ledger
+from tests.integration.payments_support import Sim, create_payment, payments_session, verify_ledger
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def s(payments_stack: LabSession) -> LabSession:
-    return payments_stack  # shared with the package's other phase-3 modules (conftest.py)
+@pytest.fixture(scope="module")
+def s(lab: Lab) -> Iterator[LabSession]:
+    yield from payments_session(lab, simulator=True)
 
 
 @pytest.fixture

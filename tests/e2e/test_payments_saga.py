@@ -5,6 +5,7 @@ posted, and the ledger balances."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -12,19 +13,20 @@ import pytest
 
 from fintech_core.drills import inject
 from fintech_core.provider_sim.secrets import load_or_create
+from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import wait_until
 from fintech_core.stack.session import LabSession
 from tests.helpers import new_key, open_account
-from tests.integration.payments_support import Sim, verify_ledger
+from tests.integration.payments_support import Sim, payments_session, verify_ledger
 
 pytestmark = pytest.mark.integration
 POINTS = ["payout.hold_placed", "payout.provider_called", "payout.provider_answered",
           "payout.posted"]
 
 
-@pytest.fixture
-def s(payments_stack: LabSession) -> LabSession:
-    return payments_stack  # shared with the package's other phase-3 modules (conftest.py)
+@pytest.fixture(scope="module")
+def s(lab: Lab) -> Iterator[LabSession]:
+    yield from payments_session(lab, simulator=True)
 
 
 @pytest.mark.parametrize("point", POINTS)
