@@ -26,9 +26,6 @@ from fintech_core.stack.session import LabSession
 from phases import composition, latest
 
 TEST_DB_PREFIX = "fincore_test"
-# The session's servers while they run, for the notebooks executed in the same session (the
-# root conftest.py points their kernels at them); None outside the `lab` fixture.
-STARTED_LAB: Lab | None = None
 
 
 @pytest.fixture(scope="session")
@@ -45,13 +42,10 @@ def lab() -> Iterator[Lab]:
         database_prefix=TEST_DB_PREFIX,
     )
     the_lab = Lab(settings)
-    global STARTED_LAB
     try:
         the_lab.start_servers()
-        STARTED_LAB = the_lab
         yield the_lab
     finally:
-        STARTED_LAB = None
         the_lab.down()
         shutil.rmtree(lab_dir, ignore_errors=True)
 
