@@ -2,7 +2,7 @@
 uniform workload, grouped by layer (HTTP server, framework, validation, JSON, driver, event loop,
 the lab's own code).
 
-    python -m fintech_core.bench.profile_api --phase 3 --clients 16 --seconds 12 [--per-request]
+    python -m fintech_core.bench.profile_api --phase 3 --clients 16 --seconds 12 [--per-request] [--gc]
 
 (py-spy is a dev dependency: `make venv` installs it.) What it does, on a database of its own
 (`fincore_prof_p<phase>`): starts the API as the bench does (2 uvicorn workers), seeds 200
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -57,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event loop (asyncio, uvloop)", ("asyncio/", "uvloop", "selectors.py")),
 )
 OTHER = "other (stdlib leaves, logging...)"
+GC_PROBE = Path(__file__).with_name("gcprobe")  # its sitecustomize.py times the collector
 PROCESS = re.compile(r'^process (\d+):".*?";(.+)$', re.DOTALL)
 
 
@@ -99,9 +101,22 @@ def _api_processes(pid: int) -> list[psutil.Process]:
     return [master, *master.children(recursive=True)]
 
 
+def gc_seconds(probe_dir: Path, pids: set[int]) -> float:
+    """CPU seconds the workers' garbage collectors took so far (bench/gcprobe)."""
+    total = 0.0
+    for pid in pids:
+        path = probe_dir / f"{pid}.json"
+        if path.exists():
+            total += sum(json.loads(path.read_text())["cpu_seconds"])
+    return total
+
+
 def profile(phase: int, clients: int, seconds: float, group_commit: bool,
-            rate: int = 200, keep: Path | None = None) -> dict[str, Any]:
-    """`keep`: where to copy py-spy's raw samples (for a flame graph, or another grouping)."""
+            rate: int = 200, keep: Path | None = None, gc_probe: bool = False) -> dict[str, Any]:
+    """`keep`: where to copy py-spy's raw samples (for a flame graph, or another grouping).
+    `gc_probe`: also time the workers' garbage collection (bench/gcprobe/sitecustomize.py)
+    over the unprofiled run; its totals are written at most once a second, so over a 12 s
+    run the figure is good to ~10 %."""
     from phases import composition
 
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -119,6 +134,11 @@ def profile(phase: int, clients: int, seconds: float, group_commit: bool,
         api = lab.api(composed, port=free_port(), host="127.0.0.1", group_commit=group_commit,
                       db_pool_max=clients // 2 + 2)
         api.workers = 2  # as the bench runs it
+        probe_dir = Path(tempfile.mkdtemp(prefix="fincore-gcprobe-")) if gc_probe else None
+        if probe_dir is not None:
+            api.env["PYTHONPATH"] = os.pathsep.join(
+                [str(GC_PROBE), *filter(None, [api.env.get("PYTHONPATH")])])
+            api.env["FCL_GC_PROBE_DIR"] = str(probe_dir)
         api.start()
         try:
             accounts = seed(api.url(), 200)
@@ -128,10 +148,13 @@ def profile(phase: int, clients: int, seconds: float, group_commit: bool,
             workers = {p.pid for p in procs[1:] if "resource_tracker" not in " ".join(p.cmdline())}
             loadgen(api.url(), "uniform", clients, 2, accounts)  # warm up: pools, caches
             pg = postgres_processes(lab)  # after the warm-up: the pools' backends exist now
+            gc_before = gc_seconds(probe_dir, workers) if probe_dir else 0.0
             before = _cpu_seconds(procs), _cpu_seconds(pg)
             plain = loadgen(api.url(), "uniform", clients, seconds, accounts)
             after = _cpu_seconds(procs), _cpu_seconds(pg)
             n = max(1, plain["requests"])
+            gc_ms = ((gc_seconds(probe_dir, workers) - gc_before) * 1000 / n
+                     if probe_dir else None)
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "samples.txt"
                 spy_proc = subprocess.Popen(
@@ -147,6 +170,8 @@ def profile(phase: int, clients: int, seconds: float, group_commit: bool,
                 raise SystemExit(f"py-spy wrote no samples: {err.strip()[-500:]}")
         finally:
             api.stop()
+            if probe_dir is not None:
+                shutil.rmtree(probe_dir, ignore_errors=True)
     finally:
         for component in reversed(started):
             component.stop()
@@ -158,6 +183,7 @@ def profile(phase: int, clients: int, seconds: float, group_commit: bool,
         "statuses": plain["statuses"], "connection_errors": plain["connection_errors"],
         "api_cpu_ms_per_transfer": round(api_ms, 3),
         "postgres_cpu_ms_per_transfer": round((after[1] - before[1]) * 1000 / n, 3),
+        "gc_cpu_ms_per_transfer": None if gc_ms is None else round(gc_ms, 3),
         "profiled_transfers_per_second": profiled["per_second"], "samples": total,
         "layers": [{"layer": name, "share": round(c / total, 3),
                     "ms_per_transfer": round(api_ms * c / total, 3)}
@@ -174,13 +200,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--per-request", action="store_true",
                         help="one transaction per request (FINCORE_GROUP_COMMIT=false)")
+    parser.add_argument("--gc", action="store_true",
+                        help="also time the workers' garbage collection (bench/gcprobe)")
     parser.add_argument("--raw", type=Path, default=None,
                         help="also write py-spy's raw samples (collapsed stacks) here")
     args = parser.parse_args()
     from phases import latest
 
     result = profile(latest() if args.phase is None else args.phase, args.clients,
-                     args.seconds, not args.per_request, keep=args.raw)
+                     args.seconds, not args.per_request, keep=args.raw, gc_probe=args.gc)
     print(json.dumps(result, indent=2))
 
 
