@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -50,7 +51,8 @@ def run(name: str, composition: Composition | None = None, against: Against = "b
         raise ValueError(f"against must be one of {sorted(SIDES)}, not {against!r}")
     own = session is None
     if session is None:
-        session = LabSession(composition, **drill.api_flags)
+        flags: dict[str, Any] = dict(drill.api_flags)  # FINCORE_* flags, never a named option
+        session = LabSession(composition, **flags)
     try:
         with _stage(session, drill) as stage:
             report = DrillReport(drill.name, drill.title, drill.question, drill.fault,

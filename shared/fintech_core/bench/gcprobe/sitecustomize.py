@@ -14,22 +14,24 @@ import sys
 import time
 
 _DIR = os.environ.get("FCL_GC_PROBE_DIR")
-_totals = {"cpu_seconds": [0.0, 0.0, 0.0], "collections": [0, 0, 0]}
+_cpu_seconds = [0.0, 0.0, 0.0]  # per generation
+_collections = [0, 0, 0]
 _state = {"started": 0.0, "written": 0.0}
 
 
-def _callback(phase: str, info: dict) -> None:
+def _callback(phase: str, info: dict[str, int]) -> None:
     if phase == "start":
         _state["started"] = time.thread_time()
         return
     generation = info["generation"]
-    _totals["cpu_seconds"][generation] += time.thread_time() - _state["started"]
-    _totals["collections"][generation] += 1
+    _cpu_seconds[generation] += time.thread_time() - _state["started"]
+    _collections[generation] += 1
     now = time.monotonic()
     if _DIR and now - _state["written"] > 1.0:
         _state["written"] = now
         with open(os.path.join(_DIR, f"{os.getpid()}.json"), "w") as out:
-            json.dump({**_totals, "argv": " ".join(sys.argv)[:300]}, out)
+            json.dump({"cpu_seconds": _cpu_seconds, "collections": _collections,
+                       "argv": " ".join(sys.argv)[:300]}, out)
 
 
 gc.callbacks.append(_callback)
