@@ -2,7 +2,7 @@
 uniform workload, grouped by layer (HTTP server, framework, validation, JSON, driver, event loop,
 the lab's own code).
 
-    python -m fintech_core.bench.profile_api --phase 3 --clients 16 --seconds 12 [--per-request] [--gc]
+    ./fcl bench-profile --phase 3 --clients 16 --seconds 12 [--per-request] [--gc] [--raw FILE]
 
 (py-spy is a dev dependency: `make venv` installs it.) What it does, on a database of its own
 (`fincore_prof_p<phase>`): starts the API as the bench does (2 uvicorn workers), seeds 200
@@ -25,7 +25,6 @@ socket I/O, libuv) in proportion. Samples are wall time holding the GIL, so on a
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -42,6 +41,7 @@ import psutil
 from fintech_core.bench.cpu import _cpu_seconds, postgres_processes
 from fintech_core.bench.runner import loadgen, seed
 from fintech_core.db.admin import drop_database
+from fintech_core.phase import Composition
 from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
@@ -111,18 +111,16 @@ def gc_seconds(probe_dir: Path, pids: set[int]) -> float:
     return total
 
 
-def profile(phase: int, clients: int, seconds: float, group_commit: bool,
+def profile(composed: Composition, clients: int, seconds: float, group_commit: bool,
             rate: int = 200, keep: Path | None = None, gc_probe: bool = False) -> dict[str, Any]:
     """`keep`: where to copy py-spy's raw samples (for a flame graph, or another grouping).
     `gc_probe`: also time the workers' garbage collection (bench/gcprobe/sitecustomize.py)
     over the unprofiled run; its totals are written at most once a second, so over a 12 s
     run the figure is good to ~10 %."""
-    from phases import composition
-
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
         raise SystemExit("py-spy is not installed: `make venv` (dev dependency)")
-    composed = composition(phase)
+    phase = composed.number
     lab = Lab(Settings().model_copy(update={"database_prefix": "fincore_prof",
                                             "provider_port": free_port()}))
     started = [c for c in lab.embedded() if not c.health().ok]
@@ -191,26 +189,3 @@ def profile(phase: int, clients: int, seconds: float, group_commit: bool,
         "top_functions": [{"function": f, "share": round(c / total, 3)}
                           for f, c in leaves.most_common(15)],
     }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--phase", type=int, default=None, help="default: the latest")
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=12)
-    parser.add_argument("--per-request", action="store_true",
-                        help="one transaction per request (FINCORE_GROUP_COMMIT=false)")
-    parser.add_argument("--gc", action="store_true",
-                        help="also time the workers' garbage collection (bench/gcprobe)")
-    parser.add_argument("--raw", type=Path, default=None,
-                        help="also write py-spy's raw samples (collapsed stacks) here")
-    args = parser.parse_args()
-    from phases import latest
-
-    result = profile(latest() if args.phase is None else args.phase, args.clients,
-                     args.seconds, not args.per_request, keep=args.raw, gc_probe=args.gc)
-    print(json.dumps(result, indent=2))
-
-
-if __name__ == "__main__":
-    main()

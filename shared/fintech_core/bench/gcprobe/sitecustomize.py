@@ -1,6 +1,6 @@
 """A probe, not part of the service: CPU time the cyclic garbage collector takes in a process.
 
-`python -m fintech_core.bench.profile_api --gc` puts this directory first on the API's
+`./fcl bench-profile --gc` puts this directory first on the API's
 PYTHONPATH, so every uvicorn worker imports it at start-up (Python imports `sitecustomize`
 automatically). It times each collection with `time.thread_time()` (CPU, not wall: a loaded
 machine does not inflate it) and writes its totals as JSON to FCL_GC_PROBE_DIR/<pid>.json,
