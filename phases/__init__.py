@@ -12,9 +12,10 @@ from phases.phase00_monolith import PHASE as PHASE_0
 from phases.phase01_ledger import PHASE as PHASE_1
 from phases.phase02_events import PHASE as PHASE_2
 from phases.phase03_payments import PHASE as PHASE_3
+from phases.phase04_auth import PHASE as PHASE_4
 
 REGISTRY = Registry(
-    phases=(PHASE_0, PHASE_1, PHASE_2, PHASE_3),
+    phases=(PHASE_0, PHASE_1, PHASE_2, PHASE_3, PHASE_4),
     entrypoints=Entrypoints(cli_module="phases.entrypoints",
                             app_factory="phases.entrypoints:create_app"),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fintech_core.auth import access
 from fintech_core.container import Container
 from fintech_core.db.pool import make_pool
 from fintech_core.db.uow import SqlUnitOfWorkFactory
@@ -31,6 +32,12 @@ def phase_database_url(settings: Settings) -> str:
     return with_database(settings.database_url, settings.database_name())
 
 
+def extensions_of(composition: Composition) -> dict[str, Any]:
+    """The composition's unit-of-work extensions over the core's defaults (a phase that declares
+    the same name replaces the default: phase 4's "access" gives accounts their holders)."""
+    return {access.EXTENSION: access.NoHolders, **composition.extensions}
+
+
 def bootstrap(settings: Settings, composition: Composition, *,
               uow_factory: UnitOfWorkFactory | None = None, mailer: Any = None) -> Container:
     """`composition` comes from above the core (the registry's entry points, a test): the core
@@ -40,7 +47,7 @@ def bootstrap(settings: Settings, composition: Composition, *,
     if uow_factory is None:
         url = phase_database_url(settings)
         pool = make_pool(url, settings.db_pool_min, settings.db_pool_max)
-        uow_factory = SqlUnitOfWorkFactory(pool, composition.extensions, settings.db_pipeline)
+        uow_factory = SqlUnitOfWorkFactory(pool, extensions_of(composition), settings.db_pipeline)
     faults = FaultPoints(enabled=settings.drill_mode,
                          points={**POINTS, **composition.fault_points})
     group_commit = GroupCommit(

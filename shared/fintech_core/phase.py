@@ -95,6 +95,16 @@ class Phase:
     # FINCORE_NAIVE_BASELINE (drills): its routers, and ASGI middleware classes (innermost).
     naive_routers: tuple[RouterFactory, ...] = ()
     naive_middleware: tuple[type, ...] = ()
+    # ASGI middleware classes always mounted (innermost first), e.g. phase 4's rate limiter.
+    middleware: tuple[type, ...] = ()
+    # Who is calling: a factory (Container -> auth.identity.Identity); the last phase's wins,
+    # the core's SelfDeclared (X-Client-Id, unrestricted) when no phase declares one.
+    identity: Callable[[Any], Any] | None = None
+    # How the lab's own tools (drills, chaos, bench, notebooks) authenticate to this API:
+    # (Settings, base url) -> httpx.Auth; the last phase's wins, none when no phase declares one.
+    client_auth: Callable[[Any, str], Any] | None = None
+    # Run after the migrations on a prepared database: (Settings, database url) -> None.
+    seeders: tuple[Callable[[Any, str], None], ...] = ()
     fault_points: Mapping[str, str] = field(default_factory=dict)  # name -> where it fires
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
@@ -140,6 +150,10 @@ class Composition:
     replaced_routes: frozenset[str] = frozenset()
     naive_routers: tuple[RouterFactory, ...] = ()
     naive_middleware: tuple[type, ...] = ()
+    middleware: tuple[type, ...] = ()
+    identity: Callable[[Any], Any] | None = None
+    client_auth: Callable[[Any, str], Any] | None = None
+    seeders: tuple[Callable[[Any, str], None], ...] = ()
     fault_points: Mapping[str, str] = field(default_factory=dict)
     workers: tuple[WorkerSpec, ...] = ()
     cli: tuple[CliEntry, ...] = ()
@@ -200,6 +214,9 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
         features=frozenset(every("features")), background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         naive_routers=every("naive_routers"), naive_middleware=every("naive_middleware"),
+        middleware=every("middleware"), seeders=every("seeders"),
+        identity=_last([p.identity for p in phases]),
+        client_auth=_last([p.client_auth for p in phases]),
         fault_points={k: v for p in phases for k, v in p.fault_points.items()},
         cli=every("cli"), problems=problems, drills=every("drills"),
         chaos_hooks=every("chaos_hooks"), chaos_faults=every("chaos_faults"),

@@ -124,6 +124,35 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="First status poll of an UNKNOWN resource; doubles.")
     payments_poll_max_seconds: float = Field(default=30.0, gt=0)
     payments_worker_interval_seconds: float = Field(default=0.5, gt=0)
+    # --- phase 4: auth and rate limits ------------------------------------------------------
+    oidc_issuer: str | None = Field(
+        default=None, description="An external OpenID Connect provider whose access tokens the "
+        "API also accepts (its `iss`); unset: only the lab's own issuer. Needs the two below.")
+    oidc_audience: str | None = Field(
+        default=None, description="The `aud` the external provider's tokens must carry for us.")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="Where the external provider publishes its signing keys.")
+    # Request rates (limits/middleware.py, GCRA in Redis), per second with a burst on top. Sized
+    # so that no person clicking (a page fans out to ~10 requests) and no tool driving the lab
+    # (bench, chaos: the lab-driver is a service client) is ever refused, while a script looping
+    # on an endpoint is, within a second.
+    rate_limit_user_per_second: int = Field(
+        default=20, ge=1, description="Sustained requests per second of one person (password "
+        "or external OIDC token); a human never reaches it, a script does in seconds.")
+    rate_limit_user_burst: int = Field(
+        default=40, ge=1, description="Requests a person may send at once on an idle bucket "
+        "(a page load, a notebook cell).")
+    rate_limit_service_per_second: int = Field(
+        default=1000, ge=1, description="Sustained requests per second of one service client "
+        "(payments worker, the lab's driver): above what the bench drives, so it measures the "
+        "API, not the limiter; it still stops a client stuck in a hot retry loop.")
+    rate_limit_service_burst: int = Field(default=2000, ge=1)
+    rate_limit_ip_per_second: int = Field(
+        default=200, ge=1, description="Sustained requests per second from one client address "
+        "without a verified token (the token endpoint, public routes, refused tokens). "
+        "Authenticated requests spend their principal's bucket instead: many people share an "
+        "office's (or the lab's 127.0.0.1) address.")
+    rate_limit_ip_burst: int = Field(default=400, ge=1)
     # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
     mail_latency_ms: int = Field(default=0, ge=0)
     mail_fail: bool = False

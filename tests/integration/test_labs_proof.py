@@ -63,6 +63,17 @@ WRONG_VARIANTS = [
      "if claimed is None:", "if False:"),
     (4, "state moves backwards: a late success undoes a refund",
      "if STATUS_RANK[target] <= STATUS_RANK[current]:", "if target == current:"),
+    (5, "read-then-write without a lock: concurrent transfers all read the same total",
+     '" FOR UPDATE", (account_id,))', '"", (account_id,))'),
+    (5, "the lock is on the day's counter row, which the day's first transfers do not have yet",
+     '" FOR UPDATE", (account_id,)).fetchone()',
+     '"", (account_id,)).fetchone()\n    conn.execute("SELECT 1 FROM lab5_daily_outgoing'
+     ' WHERE account_id = %s AND day = %s FOR UPDATE", (account_id, day))'),
+    (5, "the count is kept outside the transaction (like a Redis INCR): a rollback still counts",
+     '    conn.execute("INSERT INTO lab5_daily_outgoing',
+     '    psycopg.connect(conn.info.dsn, autocommit=True).execute("INSERT INTO lab5_daily_outgoing'),
+    (5, "off by one: a transfer that reaches the limit exactly is refused",
+     "if sent + amount > limit[0]:", "if sent + amount >= limit[0]:"),
 ]
 
 
@@ -85,6 +96,11 @@ def test_starter_fails_every_criterion(lab: Lab, spec: registry.LabSpec, tmp_pat
     assert result.returncode != 0
     assert result.results and all(r.outcome == "failed" for r in result.results), \
         [(r.criterion, r.outcome) for r in result.results if r.outcome != "failed"]
+    # For the right reason: each test reached the starter's missing part (its NotImplementedError
+    # names the lab), rather than failing on a broken fixture or a typo in a test.
+    stub = f"lab {spec.number}: this part is yours to write"
+    assert all(stub in r.message for r in result.results), \
+        [(r.criterion, r.message) for r in result.results if stub not in r.message]
 
 
 @pytest.mark.parametrize("spec", composition().labs, ids=lambda s: s.slug)
@@ -101,6 +117,10 @@ def test_solution_passes_every_criterion(lab: Lab, spec: registry.LabSpec,
                          ids=[f"lab{n}-{m.split(':')[0]}" for n, m, _, _ in WRONG_VARIANTS])
 def test_known_wrong_solution_fails(lab: Lab, tmp_path: Path, number: int, mistake: str,
                                     old: str, new: str) -> None:
+    if number not in {s.number for s in composition().labs}:
+        # A lab whose phase manifest is not registered yet (lab 5, in phase 4's draft) has no
+        # spec to run against: its variants run from the moment its phase is registered.
+        pytest.skip(f"lab {number}'s phase is not in the registry yet")
     spec = registry.find(composition().labs, number)
     solution = spec.solution.read_text(encoding="utf-8")
     assert old in solution, f"the variant '{mistake}' no longer applies to the solution"

@@ -34,6 +34,10 @@ def test_registry_lists_the_drills_in_order_with_their_story() -> None:
               "payout-declined"]
     assert names(composition(0).drills) == phase0  # phase 0 declares them; later phases keep them
     assert names(composition(3).drills) == phase0 + phase3  # phase 3 appends its seven
+    attacks = ["bola", "self-assigned-credit-limit", "forged-token", "refresh-token-replay"]
+    limits = ["burst-over-rate-limit", "daily-limit-race", "redis-down"]
+    assert names(composition(4).drills) == (  # phase 4: the attacker's drills, then the limits'
+        phase0 + phase3 + attacks + limits)
     assert len(set(names(DRILLS))) == len(DRILLS)
     for d in DRILLS:
         assert all((d.title, d.question, d.fault, d.client, d.invariant, d.lesson)), d.name
@@ -171,7 +175,7 @@ def test_group_commit_is_on_by_default_and_switchable(monkeypatch: pytest.Monkey
 
 # The drills that hold one request mid-transaction to show what its neighbours see: with group
 # commit the neighbours would queue behind the held batch instead (transfers/group_commit.py).
-PINNED_PER_REQUEST = {"concurrent-retries", "last-funds", "db-restart"}
+PINNED_PER_REQUEST = {"concurrent-retries", "last-funds", "db-restart", "daily-limit-race"}
 
 
 def test_drills_that_teach_one_transaction_per_request_pin_it() -> None:

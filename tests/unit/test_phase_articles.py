@@ -100,7 +100,7 @@ def test_an_inserted_step_is_named_with_its_anchor_and_its_place_in_the_pipeline
         "<br>")
     assert changes == ["InsertBefore `post_ledger`: `check_limits` "
                        f"(check, `{_check_limits.__module__}._check_limits`)"]
-    assert "`check_ledger` → `check_limits` → `post_ledger`" in result
+    assert "→ `check_limits` → `post_ledger`" in result  # right before its anchor
 
 
 def test_the_table_names_what_a_phase_replaces_and_the_pipeline_it_results_in() -> None:

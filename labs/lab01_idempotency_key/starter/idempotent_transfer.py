@@ -1,5 +1,5 @@
 # GENERATED from the lab's solution/ by `./fcl lab generate`: do not edit in the repository.
-# Copy it with `./fcl lab start 1` and edit your copy.
+# Start lab 1 as its README says (that copies this file to your workspace) and edit your copy.
 """Lab 1: make the naive transfer idempotent with an Idempotency-Key store.
 
 `move_money` is given and is correct inside one transaction: it locks both rows, refuses an

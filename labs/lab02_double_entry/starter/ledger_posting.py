@@ -1,5 +1,5 @@
 # GENERATED from the lab's solution/ by `./fcl lab generate`: do not edit in the repository.
-# Copy it with `./fcl lab start 2` and edit your copy.
+# Start lab 2 as its README says (that copies this file to your workspace) and edit your copy.
 """Lab 2: post a transfer as balanced double-entry postings, with the overdraft rule.
 
 There is no balance column to update. A transfer is one transaction row and two postings, one

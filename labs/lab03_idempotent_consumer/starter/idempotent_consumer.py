@@ -1,5 +1,5 @@
 # GENERATED from the lab's solution/ by `./fcl lab generate`: do not edit in the repository.
-# Copy it with `./fcl lab start 3` and edit your copy.
+# Start lab 3 as its README says (that copies this file to your workspace) and edit your copy.
 """Lab 3: an idempotent consumer with a dead-letter queue.
 
 The broker delivers every message *at least* once: a producer retries a send whose ack was lost,

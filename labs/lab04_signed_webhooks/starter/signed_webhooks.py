@@ -1,5 +1,5 @@
 # GENERATED from the lab's solution/ by `./fcl lab generate`: do not edit in the repository.
-# Copy it with `./fcl lab start 4` and edit your copy.
+# Start lab 4 as its README says (that copies this file to your workspace) and edit your copy.
 """Lab 4: verify a Standard Webhooks signature, then apply the webhook once.
 
 A payment provider tells us by webhook that a payment succeeded, failed or was refunded. Anyone

@@ -16,10 +16,11 @@ COMMENT ON COLUMN auth_users.password_hash IS 'scrypt$<log2 N>$<r>$<p>$<salt>$<k
 CREATE TABLE auth_clients (
     client_id   text PRIMARY KEY CHECK (client_id ~ '^[a-z0-9._-]{1,64}$'),
     secret_hash text NOT NULL CHECK (secret_hash LIKE 'scrypt$%'),
-    roles       text[] NOT NULL CHECK (roles <@ ARRAY['service']::text[] AND cardinality(roles) >= 1),
+    roles       text[] NOT NULL CHECK (roles <@ ARRAY['service', 'customer', 'admin']::text[]
+                                       AND 'service' = ANY (roles)),
     created_at  timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON TABLE auth_clients IS 'Machine clients (client_credentials grant): the payments worker. Only the service role: a machine never holds a person''s permissions.';
+COMMENT ON TABLE auth_clients IS 'Machine clients (client_credentials grant): the payments worker (service only) and the lab''s own test driver, lab-driver (service, customer, admin: it opens, funds and moves money and arms drill faults; a production system has no such client). Every client holds the service role; none holds support or auditor.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Refresh-token rotation with reuse detection (auth/refresh.py).

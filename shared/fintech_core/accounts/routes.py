@@ -7,20 +7,21 @@ import binascii
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from fintech_core.accounts import service as use_cases
-from fintech_core.api.deps import (
-    DEFAULT_PRINCIPAL,
-    ContainerDep,
-    OptionalIdempotencyKey,
-    Principal,
-)
+from fintech_core.accounts.domain import Account
+from fintech_core.api.deps import ContainerDep, OptionalIdempotencyKey
 from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.responses import to_http
 from fintech_core.api.schemas import AccountIn, AccountOut, AccountPage, problem_responses
 from fintech_core.api.text import Text
+from fintech_core.auth import access
+from fintech_core.auth.deps import require
+from fintech_core.auth.guard import reaches_any, require_account
+from fintech_core.auth.principals import Permission as P
+from fintech_core.auth.principals import Principal
 from fintech_core.domain.errors import Rejected
 from fintech_core.idempotency.key import fingerprint, parse_key
 from fintech_core.idempotency.ports import StoredResponse
@@ -48,23 +49,40 @@ def decode_cursor(cursor: str) -> UUID:
         raise BadCursor("cursor is not one this API issued") from exc
 
 
+Opener = Annotated[Principal, Depends(require(P.ACCOUNTS_OPEN))]
+Reader = Annotated[Principal, Depends(require(P.ACCOUNTS_READ_OWN))]
+STATUS_PERMISSIONS = {"freeze": P.ACCOUNTS_FREEZE, "unfreeze": P.ACCOUNTS_UNFREEZE,
+                      "close": P.ACCOUNTS_CLOSE}
+
+
+async def page_visible(uow: UnitOfWork, caller: Principal, after: UUID | None, limit: int,
+                       owner: str | None) -> list[Account]:
+    """A page of the accounts `caller` may read: all of them, or those they hold."""
+    if reaches_any(caller, P.ACCOUNTS_READ_OWN):
+        return await uow.accounts.page(after, limit, owner)
+    held: list[Account] = await uow.extension(access.EXTENSION).page_accounts(
+        caller.subject, after, limit, owner)
+    return held
+
+
 def router() -> APIRouter:
     r = APIRouter(tags=["accounts"], route_class=JsonBodyRoute)
 
     @r.post("/accounts", status_code=201, response_model=AccountOut,
             responses=problem_responses(400, 422, 503), summary="Open an account (ACTIVE, zero)")
     async def open_account(body: AccountIn, request: Request, c: ContainerDep,
-                           idempotency_key: OptionalIdempotencyKey = None,
-                           x_client_id: Principal = DEFAULT_PRINCIPAL) -> JSONResponse:
+                           caller: Opener,
+                           idempotency_key: OptionalIdempotencyKey = None) -> JSONResponse:
         key = parse_key(idempotency_key) if idempotency_key is not None else None
-        fp = fingerprint("POST", "/accounts", body.model_dump(mode="json"), x_client_id)
+        fp = fingerprint("POST", "/accounts", body.model_dump(mode="json"), caller.subject)
 
         async def operation(uow: UnitOfWork) -> StoredResponse:
             account = await use_cases.open_account(uow, body.owner, body.currency)
+            await uow.extension(access.EXTENSION).assign_account(account.id, caller.subject)
             return StoredResponse(201, AccountOut.of(account).model_dump(mode="json"),
                                   {"Location": f"/accounts/{account.id}"})
 
-        response, replayed = await run_idempotently(c.uow_factory, x_client_id, key, fp,
+        response, replayed = await run_idempotently(c.uow_factory, caller.subject, key, fp,
                                                     operation)
         return to_http(response, replayed, request.url.path)
 
@@ -72,6 +90,7 @@ def router() -> APIRouter:
            summary="List accounts, oldest first, with cursor pagination")
     async def list_accounts(
         c: ContainerDep,
+        caller: Reader,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(
             pattern=CURSOR_PATTERN, description="next_cursor of the previous page")] = None,
@@ -79,21 +98,27 @@ def router() -> APIRouter:
     ) -> AccountPage:
         after = decode_cursor(cursor) if cursor else None
         async with c.uow_factory() as uow:
-            rows = await uow.accounts.page(after, limit + 1, owner)
+            rows = await page_visible(uow, caller, after, limit + 1, owner)
         items, more = rows[:limit], len(rows) > limit
         return AccountPage(items=[AccountOut.of(a) for a in items],
                            next_cursor=encode_cursor(items[-1].id) if more else None)
 
     @r.get("/accounts/{account_id}", response_model=AccountOut,
            responses=problem_responses(404, 503))
-    async def get_account(account_id: UUID, c: ContainerDep) -> AccountOut:
+    async def get_account(account_id: UUID, c: ContainerDep, caller: Reader) -> AccountOut:
+        await require_account(c.uow_factory, caller, P.ACCOUNTS_READ_OWN, account_id)
         async with c.uow_factory() as uow:
             return AccountOut.of(await use_cases.get_account(uow, account_id))
 
     def status_route(action: str, summary: str) -> None:
         transition = use_cases.TRANSITIONS[action]
+        # Status changes are staff work: no "own" variant, so no ownership check. (A default,
+        # not an Annotated alias: a local alias would not resolve from the module's globals.)
+        staff = Depends(require(STATUS_PERMISSIONS[action]))
 
-        async def change_status(account_id: UUID, c: ContainerDep) -> AccountOut:
+        async def change_status(account_id: UUID, c: ContainerDep,
+                                caller: Principal = staff) -> AccountOut:
+            del caller  # the dependency is the check
             async with c.uow_factory() as uow:
                 account = await use_cases.change_status(uow, account_id, transition)
                 await uow.commit()

@@ -15,6 +15,7 @@ from fintech_core.api.limits import RequestSizeLimit
 from fintech_core.api.mount import composed_router
 from fintech_core.api.routes import drill, health
 from fintech_core.api.unhandled import UnhandledErrors
+from fintech_core.auth.identity import SelfDeclared
 from fintech_core.naive import routes as naive
 
 if TYPE_CHECKING:
@@ -65,6 +66,10 @@ def build_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
+    # Who is calling: the identity the composition declares (phase 4 verifies tokens), else
+    # the core's self-declared caller (X-Client-Id). Every route asks it through require().
+    app.state.identity = (composition.identity(container) if composition.identity
+                          else SelfDeclared())
     app.state.problem_types = composition.problems  # what errors answer with and /problems serves
     errors.install(app)
     openapi.install(app)
@@ -72,6 +77,8 @@ def build_app(container: Container) -> FastAPI:
     if container.settings.naive_baseline:
         for middleware in composition.naive_middleware:  # innermost: after the size cap
             app.add_middleware(middleware)
+    for middleware in composition.middleware:  # e.g. the rate limiter: after the size cap
+        app.add_middleware(middleware)
     app.add_middleware(RequestSizeLimit)
     app.add_middleware(UnhandledErrors)  # added last: outermost, so it also covers the size cap
     app.include_router(health.router())

@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the container, the caller, the Idempotency-Key header."""
+"""Request-scoped dependencies: the container and the Idempotency-Key header."""
 
 from __future__ import annotations
 
@@ -20,14 +20,8 @@ async def get_container(request: Request) -> Container:
 
 ContainerDep = Annotated["Container", Depends(get_container)]
 
-# Phase 0 has no authentication: the caller names itself, and keys are scoped to that name.
-# The pattern excludes ":" so "<principal>:<key>" (the advisory-lock hash input) is unambiguous.
-# Phase 4 replaces this with the subject of a verified JWT.
-Principal = Annotated[str, Header(
-    alias="X-Client-Id", pattern=r"^[A-Za-z0-9._-]{1,64}$",
-    description="Who is calling (phase 0 has no auth yet). Idempotency keys are scoped to it.",
-)]
-DEFAULT_PRINCIPAL = "anonymous"
+# Who is calling is auth/deps.py's `require(...)`, asked by every route: phases 0..3 take the
+# self-declared X-Client-Id, phase 4 a verified token.
 
 # The pattern is enforced here *and* documented in the OpenAPI, so a client (or a fuzzer) can
 # know a valid key from the contract alone; a mismatch is the same 400 as parse_key's.

@@ -12,17 +12,22 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+
+from fintech_core.auth.deps import public
 
 STATIC = "/static-offline-docs"
 # 'unsafe-inline': both pages start their UI from an inline script. blob: is ReDoc's search worker.
 SAME_ORIGIN_ONLY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
                     "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
                     "worker-src 'self' blob:; connect-src 'self'")
+
+
+DOCS_ARE_PUBLIC = public("the API's own documentation pages")
 
 
 def _offline(page: HTMLResponse) -> HTMLResponse:
@@ -36,7 +41,7 @@ def install(app: FastAPI) -> None:
     app.mount(STATIC, StaticFiles(directory=assets), name="offline-docs")
     openapi_url = app.openapi_url or "/openapi.json"
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(DOCS_ARE_PUBLIC)])
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return _offline(get_swagger_ui_html(
@@ -45,7 +50,7 @@ def install(app: FastAPI) -> None:
             swagger_css_url=f"{root}{STATIC}/swagger-ui.css",
             swagger_favicon_url=f"{root}{STATIC}/favicon.png"))
 
-    @app.get("/redoc", include_in_schema=False)
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(DOCS_ARE_PUBLIC)])
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return _offline(get_redoc_html(

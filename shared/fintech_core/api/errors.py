@@ -44,7 +44,10 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     types = problem_types(request)
     if exc.code not in types:  # a code nobody registered is a bug, not a refusal
         return internal_error(request.method, request.url.path)
-    return problem_response(exc.code, exc.detail, request.url.path, types=types, **exc.extra)
+    # An error may name headers of its own (e.g. auth's WWW-Authenticate, RFC 6750 §3).
+    headers = getattr(exc, "response_headers", None)
+    return problem_response(exc.code, exc.detail, request.url.path, headers=headers, types=types,
+                            **exc.extra)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from fintech_core.domain.errors import DomainError
 
+REALM = "fintech-core-lab"
+
 
 class Unauthenticated(DomainError):
     """No credentials, or credentials we cannot trust. Always 401, never a hint of which part of
-    a token was wrong beyond a stable `reason` (the drills and tests match on it)."""
+    a token was wrong beyond a stable `reason` (the drills and tests match on it).
+
+    Answered with `WWW-Authenticate: Bearer realm=...` (RFC 6750 §3: without an error code when
+    the request had no credentials at all, `error="invalid_token"` when a token was refused)."""
 
     code = "unauthenticated"
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
 
 
 class TokenInvalid(Unauthenticated):
@@ -19,12 +28,23 @@ class TokenInvalid(Unauthenticated):
         super().__init__(detail or f"the access token was refused: {reason}", reason=reason)
         self.reason = reason
 
+    @property
+    def response_headers(self) -> dict[str, str]:
+        # `reason` is one of our fixed codes (never token content), so it is safe in a quoted
+        # string (RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E).
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", '
+                                    f'error_description="{self.reason}"'}
+
 
 class Forbidden(DomainError):
     """Authenticated, but the role lacks the route's permission (BFLA). Objects the caller does
     not own are never Forbidden: they are NotFound (deps.owned_or_404)."""
 
     code = "forbidden"
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
 
 
 class InvalidGrant(DomainError):

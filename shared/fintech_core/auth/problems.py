@@ -14,8 +14,9 @@ PROBLEMS: dict[str, ProblemType] = {
     "token-invalid": ProblemType(401, "The access token was refused",
         "`reason` says why: malformed, algorithm-not-allowed (only ES256; `none` and HS256 are "
         "refused), wrong-type (not an at+jwt), unknown-kid, bad-signature, expired, "
-        "not-yet-valid, wrong-issuer, wrong-audience, missing-claim, lifetime-too-long. Get a "
-        "new token from POST /auth/token."),
+        "not-yet-valid, wrong-issuer, wrong-audience, missing-claim, lifetime-too-long, "
+        "jwks-unreachable (an external provider's keys could not be fetched). Get a new token "
+        "from POST /auth/token."),
     "forbidden": ProblemType(403, "Not allowed for your role",
         "Your token is valid but none of its roles grants this operation's permission."),
     "invalid-grant": ProblemType(400, "The grant was refused",

@@ -1,6 +1,9 @@
 """POST /auth/token and GET /.well-known/jwks.json (a router factory; phase 4's manifest mounts
 it). The token endpoint follows RFC 6749 §5 in its answers (access_token, token_type, expires_in,
-refresh_token) but takes a JSON body like every route of this API (the app refuses form bodies).
+refresh_token) and takes its parameters in the standard form encoding (RFC 6749 §4,
+`application/x-www-form-urlencoded`) or as JSON like every other route (token_body.py says how,
+and why this one route is the exception to the API's JSON-only bodies). A service client may
+also authenticate with HTTP Basic (RFC 6749 §2.3.1).
 """
 
 from __future__ import annotations
@@ -9,30 +12,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from fintech_core.api.deps import ContainerDep
 from fintech_core.api.errors import problem_types
-from fintech_core.api.problems import problem_response
+from fintech_core.api.problems import PROBLEM_JSON, problem_response
 from fintech_core.auth import login
 from fintech_core.auth import refresh as refresh_tokens
+from fintech_core.auth.deps import public
 from fintech_core.auth.errors import InvalidGrant, LoginThrottled, RefreshTokenReused, UnsupportedGrant
 from fintech_core.auth.refresh import Identity, Refused
 from fintech_core.auth.runtime import AuthRuntime, auth_runtime
 from fintech_core.auth.sql import SqlAuth
+from fintech_core.auth.token_body import REQUEST_BODY_DOC, read_token_request
 from fintech_core.auth.tokens import utcnow
 from fintech_core.domain.errors import DomainError
-
-Text = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00]*$")]
-
-
-class TokenRequest(BaseModel):
-    grant_type: Literal["password", "client_credentials", "refresh_token"]
-    username: Text | None = None
-    password: Text | None = None
-    client_id: Text | None = None
-    client_secret: Text | None = None
-    refresh_token: Text | None = None
 
 
 class TokenResponse(BaseModel):
@@ -49,16 +43,24 @@ def _refused(refused: Refused) -> DomainError:
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["auth"])
+    r = APIRouter(tags=["auth"], dependencies=[Depends(public(
+        "where a caller gets its credentials, and the keys that check them"))])
 
     @r.get("/.well-known/jwks.json", summary="The public keys that verify our access tokens")
     async def jwks(runtime: Annotated[AuthRuntime, Depends(auth_runtime)]) -> JSONResponse:
         return JSONResponse(runtime.ring.jwks(utcnow()),
                             headers={"Cache-Control": "public, max-age=300"})
 
-    @r.post("/auth/token", response_model=TokenResponse, summary="Get an access token")
-    async def token(body: TokenRequest, request: Request, c: ContainerDep,
+    @r.post("/auth/token", response_model=TokenResponse, summary="Get an access token",
+            openapi_extra={"requestBody": REQUEST_BODY_DOC},
+            responses={422: {"description": "Validation error: problem details (RFC 9457)",
+                             "content": {PROBLEM_JSON: {"schema": {
+                                 "$ref": "#/components/schemas/Problem"}}}}})
+    async def token(request: Request, c: ContainerDep,
                     runtime: Annotated[AuthRuntime, Depends(auth_runtime)]) -> JSONResponse:
+        body = await read_token_request(request)
+        if isinstance(body, JSONResponse):
+            return body  # 415: neither form nor JSON
         now = utcnow()
         ip = request.client.host if request.client else "unknown"
         refresh: str | None = None

@@ -30,6 +30,9 @@ from fintech_core.auth.principals import ClientKind, Principal, Role, parse_role
 ACCESS_TOKEN_TYPE = "at+jwt"
 MAX_LEEWAY = timedelta(seconds=60)
 REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]
+# What an external provider's token must carry: OpenID Connect Core §2 (an ID token has no nbf
+# and no jti; RFC 9068 access tokens have them too, and they are checked when present).
+EXTERNAL_REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 
 Clock = Callable[[], datetime]
 
@@ -87,10 +90,13 @@ _REASONS: Sequence[tuple[type[Exception], str]] = (
 
 
 def _decode(token: str, key: Any, algorithms: list[str], issuer: str, audience: str,
-            leeway: timedelta, now: datetime) -> dict[str, Any]:
+            leeway: timedelta, now: datetime, required: Sequence[str] = REQUIRED_CLAIMS,
+            strict_aud: bool = True) -> dict[str, Any]:
     # PyJWT checks the signature, presence, iss and aud; the times are checked below against
-    # our injected clock (PyJWT reads the system clock, which a test cannot move).
-    options: dict[str, Any] = {"require": REQUIRED_CLAIMS, "strict_aud": True,
+    # our injected clock (PyJWT reads the system clock, which a test cannot move). strict_aud:
+    # `aud` is one string, ours; an external provider may send a list (RFC 7519 §4.1.3) that
+    # must contain our audience.
+    options: dict[str, Any] = {"require": list(required), "strict_aud": strict_aud,
                                "verify_exp": False, "verify_nbf": False, "verify_iat": False}
     try:
         claims: dict[str, Any] = jwt.decode(token, key, algorithms=algorithms, issuer=issuer,
@@ -105,10 +111,13 @@ def _decode(token: str, key: Any, algorithms: list[str], issuer: str, audience: 
 def _check_times(claims: dict[str, Any], now: float, leeway: float) -> None:
     """RFC 7519 §4.1.4-6 with a bounded skew: expired at exp (+ leeway), valid from nbf and
     not issued in the future (each - leeway)."""
-    times = [claims[c] for c in ("exp", "nbf", "iat")]
-    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+    # nbf is optional in an external token (required in ours: REQUIRED_CLAIMS); absent, a
+    # token is valid from iat. exp and iat are required either way.
+    times = [claims.get("exp"), claims.get("nbf", claims.get("iat")), claims.get("iat")]
+    numbers = [float(t) for t in times if isinstance(t, int | float) and not isinstance(t, bool)]
+    if len(numbers) != 3:
         raise TokenInvalid("malformed")
-    exp, nbf, iat = times
+    exp, nbf, iat = numbers
     if exp <= now - leeway:
         raise TokenInvalid("expired")
     if nbf > now + leeway or iat > now + leeway:
@@ -151,6 +160,7 @@ class OidcProvider:
     algorithms: tuple[str, ...] = ("RS256", "ES256")  # asymmetric only: never HS*, never none
     roles: frozenset[Role] = frozenset({Role.CUSTOMER})  # what its users may do here
     leeway: timedelta = timedelta(seconds=30)
+    required_claims: tuple[str, ...] = EXTERNAL_REQUIRED_CLAIMS
 
     def __post_init__(self) -> None:
         if any(a.upper().startswith("HS") or a.lower() == "none" for a in self.algorithms):
@@ -161,7 +171,11 @@ class OidcProvider:
 
 class OidcVerifier:
     """Verifies an external provider's tokens with keys fetched from its JWKS URL (cached by
-    PyJWKClient; an unknown `kid` refetches once, so the provider's rotations are followed)."""
+    PyJWKClient; an unknown `kid` refetches once, so the provider's rotations are followed).
+
+    A token without a `kid` (RFC 7515 makes it optional; some providers omit it) is verified
+    only when the provider publishes exactly one signing key: with several, which one signed
+    is unknown and the token is refused as `unknown-kid` rather than tried against each."""
 
     def __init__(self, provider: OidcProvider, timeout_s: float = 5.0) -> None:
         self.provider = provider
@@ -173,8 +187,15 @@ class OidcVerifier:
         alg = _header(token).get("alg")
         if alg not in p.algorithms:
             raise TokenInvalid("algorithm-not-allowed")
+        kid = _header(token).get("kid")
         try:
-            signing_key = self.jwks.get_signing_key_from_jwt(token)
+            if isinstance(kid, str):
+                signing_key = self.jwks.get_signing_key(kid)
+            else:
+                keys = self.jwks.get_signing_keys()
+                if len(keys) != 1:
+                    raise TokenInvalid("unknown-kid")
+                signing_key = keys[0]
         except jwt.PyJWKClientConnectionError as exc:
             raise TokenInvalid("jwks-unreachable") from exc
         except jwt.PyJWTError as exc:
@@ -183,5 +204,5 @@ class OidcVerifier:
         if signing_key.algorithm_name and signing_key.algorithm_name != alg:
             raise TokenInvalid("algorithm-not-allowed")
         claims = _decode(token, signing_key.key, [alg], p.issuer, p.audience, p.leeway,
-                         utcnow())
+                         utcnow(), required=p.required_claims, strict_aud=False)
         return Principal(f"{p.issuer}|{claims['sub']}", p.roles, ClientKind.EXTERNAL)

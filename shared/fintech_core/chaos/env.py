@@ -40,6 +40,11 @@ class ChaosEnv:
     def api_url(self) -> str:
         return self.api.url()
 
+    @property
+    def auth(self) -> Any:
+        """httpx auth for the lab's driver when the session's composition needs one."""
+        return self.session.auth if self.session is not None else None
+
     def wait_api_gone(self, timeout: float = 10) -> bool:
         """True once the process is gone *and* its port is closed. Both are needed: a dying
         process loses its command line (so its pid file reads as stale) before the kernel

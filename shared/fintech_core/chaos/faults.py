@@ -70,7 +70,7 @@ class CrashPoint:
         _arm(env, {"point": point, "action": "crash", "times": 1})
         fired = env.wait_api_gone()
         if not fired:
-            httpx.delete(f"{env.api_url}/_drill/faults", timeout=5)
+            httpx.delete(f"{env.api_url}/_drill/faults", timeout=5, auth=env.auth)
         env.ensure_api()
         return f"crash at {point}" + ("" if fired else " (not reached; disarmed)")
 
@@ -109,13 +109,15 @@ class Network:
 
 def _drill(env: ChaosEnv) -> bool:
     try:
-        return httpx.get(f"{env.api_url}/_drill/faults", timeout=5).status_code == 200
+        return httpx.get(f"{env.api_url}/_drill/faults", timeout=5,
+                         auth=env.auth).status_code == 200
     except httpx.HTTPError:
         return False
 
 
 def _arm(env: ChaosEnv, body: dict[str, object]) -> None:
-    httpx.post(f"{env.api_url}/_drill/faults", json=body, timeout=5).raise_for_status()
+    httpx.post(f"{env.api_url}/_drill/faults", json=body, timeout=5,
+               auth=env.auth).raise_for_status()
 
 
 def registry(proxy: NetworkFaults | None, declared: Sequence[Fault] = ()) -> dict[str, Fault]:

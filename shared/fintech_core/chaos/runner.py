@@ -43,7 +43,7 @@ def run(env: ChaosEnv, config: ChaosConfig, out_dir: Path) -> dict[str, Any]:
     run_id = f"chaos-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     target = make_target(config.target, principal=run_id)
     env.run_started, env.measures = time.time(), {}
-    with httpx.Client(base_url=env.api_url, timeout=30) as http:
+    with httpx.Client(base_url=env.api_url, timeout=30, auth=env.auth) as http:
         accounts = target.seed(http, config.accounts, config.initial_balance, owner=run_id)
     proxy = NetworkFaults.open(env.api.host, env.api.port)[0] if "network" in config.faults else None
     faults: list[Fault] = []
@@ -100,8 +100,9 @@ async def _drive(workload: Workload, env: ChaosEnv, faults: list[Fault],
     cfg = workload.config
     limits = httpx.Limits(max_connections=cfg.workers + 2)
     no_reuse = httpx.Limits(max_keepalive_connections=0)  # the proxy breaks connections, not requests
-    async with httpx.AsyncClient(base_url=env.api_url, limits=limits) as direct, \
-            httpx.AsyncClient(base_url=proxy.url if proxy else env.api_url, limits=no_reuse) as via:
+    async with httpx.AsyncClient(base_url=env.api_url, limits=limits, auth=env.auth) as direct, \
+            httpx.AsyncClient(base_url=proxy.url if proxy else env.api_url, limits=no_reuse,
+                              auth=env.auth) as via:
         readers = [asyncio.create_task(workload.reader(env.database_url)) for _ in range(cfg.readers)]
         injector = asyncio.create_task(_inject(faults, env, workload))
         try:

@@ -8,9 +8,12 @@ points vs transfer fault points). The drill never decides a verdict from what th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from fintech_core.stack.client_auth import client_auth_for
 
 if TYPE_CHECKING:
     from fintech_core.drills.ledger import LedgerFacts
@@ -43,6 +46,11 @@ class Stage:
     @property
     def url(self) -> str:
         return self.api.url()
+
+    @functools.cached_property
+    def auth(self) -> Any:
+        """httpx auth for the lab's driver (phase 4 on), None before: pass as `auth=`."""
+        return client_auth_for(self.composition, self.lab.settings, self.url)
 
 
 @dataclass

@@ -43,7 +43,8 @@ class Target:
         self.timeline.log("client", "request", " ".join(w for w in words if w))
         started = time.monotonic()
         try:
-            with httpx.Client(base_url=self.client_url, timeout=timeout) as client:
+            with httpx.Client(base_url=self.client_url, timeout=timeout,
+                              auth=self.stage.auth) as client:
                 r = client.post(path, json=body, headers=headers)
             ms = (time.monotonic() - started) * 1000
             attempt = Attempt(r.status_code, None, ms, _json(r),
@@ -61,7 +62,8 @@ class Target:
         hand out a dead connection once; the key (when the route takes one) makes it safe."""
         headers = {"Idempotency-Key": uuid.uuid4().hex} if key else {}
         for _ in range(20):
-            r = httpx.post(f"{self.stage.url}{path}", json=body, headers=headers, timeout=15)
+            r = httpx.post(f"{self.stage.url}{path}", json=body, headers=headers, timeout=15,
+                           auth=self.stage.auth)
             if r.status_code != 503:
                 break
             time.sleep(0.25)
@@ -77,7 +79,7 @@ class Target:
                           + (" on every hit" if times < 0 else f" ×{times}"))
 
     def clear_faults(self) -> None:
-        httpx.delete(f"{self.stage.url}/_drill/faults", timeout=5)
+        httpx.delete(f"{self.stage.url}/_drill/faults", timeout=5, auth=self.stage.auth)
 
     def open_accounts(self, funded: dict[str, float]) -> None:
         raise NotImplementedError

@@ -13,11 +13,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from fintech_core.api.deps import ContainerDep
 from fintech_core.api.schemas import problem_responses
+from fintech_core.auth.deps import require
+from fintech_core.auth.guard import require_account, require_any_party
+from fintech_core.auth.principals import Permission as P
+from fintech_core.auth.principals import Principal
 from fintech_core.domain.errors import AccountNotFound, TransferNotFound
 from fintech_core.events import cursor
 from fintech_core.events.read_models import ActivityLine, AuditEvent
@@ -40,6 +44,10 @@ class TransferStory(BaseModel):
                                      "announced nothing (a FAILED one) or is not consumed yet.")
 
 
+AccountReader = Annotated[Principal, Depends(require(P.ACCOUNTS_READ_OWN))]
+TransferReader = Annotated[Principal, Depends(require(P.TRANSFERS_READ_OWN))]
+
+
 def router() -> APIRouter:
     r = APIRouter(tags=["read models"])
 
@@ -47,13 +55,14 @@ def router() -> APIRouter:
            responses=problem_responses(404, 422, 503),
            summary="An account's activity from events, newest first, cursor-paginated",
            description=LAG)
-    async def activity(account_id: UUID, c: ContainerDep,
+    async def activity(account_id: UUID, c: ContainerDep, caller: AccountReader,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
                        after: Annotated[str | None, Query(
                            alias="cursor", pattern=cursor.CURSOR_PATTERN,
                            description="next_cursor of the previous page")] = None,
                        ) -> ActivityPage:
         before = cursor.decode(after) if after else None
+        await require_account(c.uow_factory, caller, P.ACCOUNTS_READ_OWN, account_id)
         async with c.uow_factory() as uow:
             if await uow.accounts.get(account_id) is None:
                 raise AccountNotFound(f"account {account_id} does not exist",
@@ -68,11 +77,16 @@ def router() -> APIRouter:
            responses=problem_responses(404, 422, 503),
            summary="A transfer's events from the audit trail, in order",
            description=LAG)
-    async def story(transfer_id: UUID, c: ContainerDep) -> TransferStory:
+    async def story(transfer_id: UUID, c: ContainerDep, caller: TransferReader) -> TransferStory:
+        missing = TransferNotFound(f"transfer {transfer_id} does not exist",
+                                   transfer_id=str(transfer_id))
         async with c.uow_factory() as uow:
-            if await uow.transfers.get(transfer_id) is None:
-                raise TransferNotFound(f"transfer {transfer_id} does not exist",
-                                       transfer_id=str(transfer_id))
+            transfer = await uow.transfers.get(transfer_id)
+        if transfer is None:
+            raise missing
+        await require_any_party(c.uow_factory, caller, P.TRANSFERS_READ_OWN,
+                                (transfer.source_id, transfer.destination_id), missing)
+        async with c.uow_factory() as uow:
             events = await uow.extension("event_reads").story(transfer_id)
         return TransferStory(transfer_id=transfer_id, events=events)
 

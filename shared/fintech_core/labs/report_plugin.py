@@ -27,7 +27,12 @@ def _message(report: pytest.TestReport) -> str:
     text = str(crash.message if crash is not None else report.longrepr or "").strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()] or [""]
     # A SyntaxError's message starts with 'File "...", line N' and names the error last.
-    return lines[-1] if lines[0].startswith('File "') else lines[0]
+    if lines[0].startswith('File "'):
+        return lines[-1]
+    # pytest.raises(match=...) says what was expected and what was raised on the next lines.
+    if lines[0].endswith("Regex pattern did not match."):
+        return " ".join(lines[:3])
+    return lines[0]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

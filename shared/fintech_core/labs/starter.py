@@ -22,7 +22,8 @@ HINT = "# hint:"
 
 HEADER = (
     "# GENERATED from the lab's solution/ by `./fcl lab generate`: do not edit in the "
-    "repository.\n# Copy it with `./fcl lab start {n}` and edit your copy.\n"
+    "repository.\n# Start lab {n} as its README says (that copies this file to your workspace) and "
+    "edit your copy.\n"
 )
 
 

@@ -32,7 +32,7 @@ def ledger_verify(env: ChaosEnv) -> HookResult:
     paths = httpx.get(f"{api_url}/openapi.json", timeout=10).json().get("paths", {})
     if VERIFY_PATH not in paths:
         return HookResult("ledger-verify", "skipped", f"the API has no GET {VERIFY_PATH}")
-    r = httpx.get(f"{api_url}{VERIFY_PATH}", timeout=60)
+    r = httpx.get(f"{api_url}{VERIFY_PATH}", timeout=60, auth=env.auth)
     body = r.json() if r.headers.get("content-type", "").endswith("json") else r.text
     zero = _drift_is_zero(body) if r.status_code == 200 else False
     if zero:

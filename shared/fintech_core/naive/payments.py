@@ -22,10 +22,11 @@ from typing import Any, Literal
 
 import orjson
 import psycopg
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from fintech_core.api.deps import ContainerDep
+from fintech_core.naive.routes import NAIVE_IS_PUBLIC
 from fintech_core.payments.adapters import ledgerpay, stripeish
 from fintech_core.payments.ports import ProviderObject, ProviderTimeout, ProviderUnavailable
 from fintech_core.payments.runtime import runtime_of
@@ -78,7 +79,8 @@ def _object(provider: str, body: bytes) -> ProviderObject:
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/naive", tags=["naive baseline (deliberately broken)"])
+    r = APIRouter(prefix="/naive", tags=["naive baseline (deliberately broken)"],
+                  dependencies=[Depends(NAIVE_IS_PUBLIC)])
 
     @r.post("/topups")
     async def top_up(body: NaiveTopUpIn, c: ContainerDep) -> dict[str, object]:

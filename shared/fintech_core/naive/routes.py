@@ -12,10 +12,11 @@ no record of the transfer. Do not copy any of it.
 from __future__ import annotations
 
 import psycopg
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from fintech_core.api.deps import ContainerDep
+from fintech_core.auth.deps import public
 
 
 class NaiveAccountIn(BaseModel):
@@ -29,8 +30,14 @@ class NaiveTransferIn(BaseModel):
     amount: float
 
 
+# The naive baseline is mounted only with FINCORE_NAIVE_BASELINE (drills), and is deliberately
+# unauthenticated: what it teaches is what breaks, not who may break it.
+NAIVE_IS_PUBLIC = public("the deliberately broken baseline of the drills (drill stacks only)")
+
+
 def router() -> APIRouter:
-    r = APIRouter(prefix="/naive", tags=["naive baseline (deliberately broken)"])
+    r = APIRouter(prefix="/naive", tags=["naive baseline (deliberately broken)"],
+                  dependencies=[Depends(NAIVE_IS_PUBLIC)])
 
     def connect(c: ContainerDep) -> psycopg.Connection:
         return psycopg.connect(c.database_url, autocommit=True)

@@ -9,16 +9,20 @@ have settled it: the resource's state and `history` are the truth, never the 202
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from fintech_core.api.deps import DEFAULT_PRINCIPAL, ContainerDep, IdempotencyKey, Principal
+from fintech_core.api.deps import ContainerDep, IdempotencyKey
 from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.schemas import problem_responses
 from fintech_core.api.text import Text
+from fintech_core.auth.deps import public, require
+from fintech_core.auth.guard import require_account, require_any_party
+from fintech_core.auth.principals import Permission as P
+from fintech_core.auth.principals import Principal
 from fintech_core.idempotency.http import idempotent_post
 from fintech_core.idempotency.ports import StoredResponse
 from fintech_core.payments import drive, service, webhooks
@@ -39,6 +43,9 @@ from fintech_core.payments.schemas import (
 from fintech_core.service.ports import UnitOfWork
 
 ERRORS = problem_responses(400, 404, 409, 422, 503)
+Payer = Annotated[Principal, Depends(require(P.PAYMENTS_CREATE_OWN))]
+Reader = Annotated[Principal, Depends(require(P.TRANSFERS_READ_OWN))]
+Operator = Annotated[Principal, Depends(require(P.OPS_READ))]
 
 
 async def _accept(request: Request, rt: Runtime, principal: str, key: str, body: dict[str, Any],
@@ -57,14 +64,25 @@ async def _accept(request: Request, rt: Runtime, principal: str, key: str, body:
     return response
 
 
+async def _reach(c: Any, caller: Principal, kind: str, resource_id: UUID, missing: Any,
+                 permission: P = P.TRANSFERS_READ_OWN) -> None:
+    """A payment or payout belongs to the holder of its account; anyone else gets `missing`."""
+    async with c.uow_factory() as uow:
+        row = await repo(uow).get(kind, resource_id)
+    if row is None:
+        raise missing
+    await require_any_party(c.uow_factory, caller, permission, (row["account_id"],), missing)
+
+
 def router() -> APIRouter:
     r = APIRouter(tags=["payments"], route_class=JsonBodyRoute)
 
     @r.post("/payments", status_code=202, response_model=PaymentOut, responses=ERRORS,
             summary="Top up an account through a provider (settles on its verified event)")
     async def create_payment(body: PaymentIn, request: Request, c: ContainerDep,
-                             idempotency_key: IdempotencyKey,
-                             x_client_id: Principal = DEFAULT_PRINCIPAL) -> JSONResponse:
+                             idempotency_key: IdempotencyKey, caller: Payer) -> JSONResponse:
+        await require_account(c.uow_factory, caller, P.PAYMENTS_CREATE_OWN, body.account_id)
+
         async def create(uow: UnitOfWork) -> tuple[UUID, StoredResponse]:
             row = await service.create_payment(uow, body.account_id, body.provider, body.amount,
                                                body.currency, body.instrument,
@@ -72,23 +90,26 @@ def router() -> APIRouter:
             return row["id"], StoredResponse(202, snapshot(PaymentOut, row),
                                              {"Location": f"/payments/{row['id']}"})
 
-        return await _accept(request, runtime_of(c), x_client_id, idempotency_key,
+        return await _accept(request, runtime_of(c), caller.subject, idempotency_key,
                              body.model_dump(mode="json"), create, drive.drive_payment)
 
     @r.get("/payments/webhooks/stats", response_model=list[WebhookStat], tags=["webhooks"],
            summary="Webhooks refused (forged, stale, malformed), duplicates, and accepted ones")
-    async def webhook_stats(c: ContainerDep) -> list[dict[str, Any]]:
+    async def webhook_stats(c: ContainerDep, caller: Operator) -> list[dict[str, Any]]:
+        del caller  # the dependency is the check
         async with c.uow_factory() as uow:
             return await repo(uow).webhook_stats()  # type: ignore[no-any-return]
 
     @r.get("/payments/{payment_id}", response_model=PaymentOut, responses=ERRORS,
            summary="A pay-in with every state it took, each provider call, and its refunds")
-    async def get_payment(payment_id: UUID, c: ContainerDep) -> dict[str, Any]:
+    async def get_payment(payment_id: UUID, c: ContainerDep, caller: Reader) -> dict[str, Any]:
+        missing = PaymentNotFound(f"payment {payment_id} does not exist",
+                                  payment_id=str(payment_id))
+        await _reach(c, caller, "payment", payment_id, missing)
         async with c.uow_factory() as uow:
             row = await repo(uow).get("payment", payment_id)
             if row is None:
-                raise PaymentNotFound(f"payment {payment_id} does not exist",
-                                      payment_id=str(payment_id))
+                raise missing
             return snapshot(PaymentOut, row, history=await repo(uow).history(payment_id),
                             calls=await repo(uow).attempts(payment_id),
                             refunds=[snapshot(RefundOut, f, history=await repo(uow).history(
@@ -97,8 +118,11 @@ def router() -> APIRouter:
     @r.post("/payments/{payment_id}/refunds", status_code=202, response_model=RefundOut,
             responses=ERRORS, summary="Refund a settled pay-in, fully or partly")
     async def refund(payment_id: UUID, request: Request, c: ContainerDep,
-                     idempotency_key: IdempotencyKey, body: RefundIn | None = None,
-                     x_client_id: Principal = DEFAULT_PRINCIPAL) -> JSONResponse:
+                     idempotency_key: IdempotencyKey, caller: Payer,
+                     body: RefundIn | None = None) -> JSONResponse:
+        await _reach(c, caller, "payment", payment_id, PaymentNotFound(
+            f"payment {payment_id} does not exist", payment_id=str(payment_id)),
+            P.PAYMENTS_CREATE_OWN)
         amount = body.amount if body else None
 
         async def create(uow: UnitOfWork) -> tuple[UUID, StoredResponse]:
@@ -107,14 +131,15 @@ def router() -> APIRouter:
                                              {"Location": f"/payments/{payment_id}"})
 
         fields = body.model_dump(mode="json") if body else {}
-        return await _accept(request, runtime_of(c), x_client_id, idempotency_key, fields,
+        return await _accept(request, runtime_of(c), caller.subject, idempotency_key, fields,
                              create, drive.drive_refund)
 
     @r.post("/payouts", status_code=202, response_model=PayoutOut, responses=ERRORS,
             summary="Pay money out through a provider: hold, provider, then post or void")
     async def create_payout(body: PayoutIn, request: Request, c: ContainerDep,
-                            idempotency_key: IdempotencyKey,
-                            x_client_id: Principal = DEFAULT_PRINCIPAL) -> JSONResponse:
+                            idempotency_key: IdempotencyKey, caller: Payer) -> JSONResponse:
+        await require_account(c.uow_factory, caller, P.PAYMENTS_CREATE_OWN, body.account_id)
+
         async def create(uow: UnitOfWork) -> tuple[UUID, StoredResponse]:
             row = await service.create_payout(uow, body.account_id, body.provider, body.amount,
                                               body.currency, body.destination,
@@ -126,17 +151,18 @@ def router() -> APIRouter:
             await c.faults.hit("payout.hold_placed")
             await drive.drive_payout(rt, payout_id)
 
-        return await _accept(request, runtime_of(c), x_client_id, idempotency_key,
+        return await _accept(request, runtime_of(c), caller.subject, idempotency_key,
                              body.model_dump(mode="json"), create, after)
 
     @r.get("/payouts/{payout_id}", response_model=PayoutOut, responses=ERRORS,
            summary="A payout with its states, saga steps and provider calls")
-    async def get_payout(payout_id: UUID, c: ContainerDep) -> dict[str, Any]:
+    async def get_payout(payout_id: UUID, c: ContainerDep, caller: Reader) -> dict[str, Any]:
+        missing = PayoutNotFound(f"payout {payout_id} does not exist", payout_id=str(payout_id))
+        await _reach(c, caller, "payout", payout_id, missing)
         async with c.uow_factory() as uow:
             row = await repo(uow).get("payout", payout_id)
             if row is None:
-                raise PayoutNotFound(f"payout {payout_id} does not exist",
-                                     payout_id=str(payout_id))
+                raise missing
             return snapshot(PayoutOut, row, history=await repo(uow).history(payout_id),
                             calls=await repo(uow).attempts(payout_id),
                             steps=await repo(uow).steps(payout_id))
@@ -152,7 +178,10 @@ def webhook_router() -> APIRouter:
     @r.post("/webhooks/{provider}", response_model=WebhookAck,
             responses=problem_responses(400, 404, 503),
             summary="A provider's signed event: verified, deduplicated, applied, then 200")
-    async def receive(provider: Text, request: Request, c: ContainerDep) -> WebhookAck:
+    async def receive(provider: Text, request: Request, c: ContainerDep,
+                      _: Annotated[None, Depends(public(
+                          "authenticated by the provider's signature over the raw body, "
+                          "not by a token"))]) -> WebhookAck:
         body = await request.body()
         outcome = await webhooks.ingest(runtime_of(c), provider, dict(request.headers), body)
         return WebhookAck(outcome=outcome)  # type: ignore[arg-type]

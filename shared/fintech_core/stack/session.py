@@ -28,6 +28,7 @@ import psycopg
 from fintech_core.db.admin import drop_database
 from fintech_core.phase import Composition
 from fintech_core.settings import Settings
+from fintech_core.stack.client_auth import client_auth_for
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port, port_open, wait_until
 
@@ -69,7 +70,9 @@ class LabSession:
             self._stop_owned()  # a failed start must not leave servers behind
             raise
         self.url = self.api.url()
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        # The lab's driver credentials when the composition verifies tokens (phase 4), else None.
+        self.auth = client_auth_for(composition, self.lab.settings, self.url)
+        self.http = httpx.Client(base_url=self.url, timeout=30, auth=self.auth)
 
     def sql(self, query: str, params: tuple[object, ...] | None = None) -> list[tuple[object, ...]]:
         """Run one statement in autocommit and return its rows: what the database *really* says."""

@@ -22,6 +22,7 @@ from psycopg.errors import CheckViolation, UniqueViolation
 
 from fintech_core.accounts.domain import Account
 from fintech_core.accounts.ports import AccountRepository
+from fintech_core.auth import access
 from fintech_core.domain.errors import IdempotencyKeyInFlight
 from fintech_core.idempotency.ports import (
     IN_FLIGHT,
@@ -217,7 +218,8 @@ class MemoryUnitOfWorkFactory:
 
     def __init__(self, extensions: Mapping[str, Callable[[MemoryUnitOfWork], Any]] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.extensions = dict(extensions or {})
+        # The core's defaults under the given ones, as bootstrap.extensions_of does.
+        self.extensions = {access.EXTENSION: access.NoHolders, **(extensions or {})}
         self.clock = clock
         self.state = MemoryState()
         self.version = 0

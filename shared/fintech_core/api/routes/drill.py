@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from fintech_core.api.deps import ContainerDep
 from fintech_core.api.json_body import JsonBodyRoute
 from fintech_core.api.schemas import problem_responses
+from fintech_core.auth.deps import require
+from fintech_core.auth.principals import Permission
 from fintech_core.domain.errors import NotFound
 from fintech_core.faults import POINTS, ArmedFault
 
@@ -22,7 +24,9 @@ class FaultIn(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/_drill", tags=["drills"], route_class=JsonBodyRoute)
+    # Mounted in drill mode only, and never reachable with a customer's token.
+    r = APIRouter(prefix="/_drill", tags=["drills"], route_class=JsonBodyRoute,
+                  dependencies=[Depends(require(Permission.DRILL_FAULTS))])
 
     @r.get("/faults")
     async def listing(c: ContainerDep) -> dict[str, object]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from fintech_core.api.deps import ContainerDep
 from fintech_core.api.schemas import problem_responses
+from fintech_core.auth.deps import public
 
 
 class HealthOut(BaseModel):
@@ -16,7 +17,8 @@ class HealthOut(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["meta"])
+    r = APIRouter(tags=["meta"], dependencies=[Depends(public(
+        "probes of the process and its database: they say nothing about anyone's money"))])
 
     @r.get("/health", response_model=HealthOut, summary="Liveness: the process answers")
     async def health(c: ContainerDep) -> HealthOut:

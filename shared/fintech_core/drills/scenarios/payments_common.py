@@ -44,7 +44,7 @@ class Pay:
         headers = {"Idempotency-Key": key} if key else {}
         try:
             r = httpx.post(f"{self.ctx.target.client_url}{path}", json=body, headers=headers,
-                           timeout=timeout)
+                           timeout=timeout, auth=self.ctx.stage.auth)
             body_out = r.json() if r.content else None
             attempt = Attempt(r.status_code, None, (time.monotonic() - started) * 1000, body_out,
                               r.headers.get("idempotent-replayed") == "true")
