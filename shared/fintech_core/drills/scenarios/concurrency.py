@@ -11,7 +11,9 @@ from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.common import new_key, settle, wait_mid_transfer
 
-HOLD_MS = 800
+# Long enough that both retries land while the first is held, even on a loaded machine (at 800 ms
+# a busy CI machine sometimes sent the second retry after the first had committed: a replay).
+HOLD_MS = 2500
 
 
 def _concurrent_retries(ctx: Ctx) -> None:
@@ -25,7 +27,7 @@ def _concurrent_retries(ctx: Ctx) -> None:
         both = list(pool.map(lambda i: ctx.target.transfer(
             "alice", "bob", 100, key=key, why=f" (concurrent retry {i})"), (1, 2)))
     if any(a.status == 409 for a in both):
-        time.sleep(1.0)  # 409 means "still in flight, ask again shortly"
+        time.sleep(HOLD_MS / 1000)  # 409 means "still in flight, ask again shortly"
         ctx.target.transfer("alice", "bob", 100, key=key, why=" (after the 409s)")
     settle(ctx, armed_at, HOLD_MS, "the first request may still be running on the server")
 
