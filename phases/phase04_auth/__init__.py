@@ -30,11 +30,18 @@ from fintech_core.auth.jwt_identity import jwt_identity
 from fintech_core.auth.problems import PROBLEMS as AUTH_PROBLEMS
 from fintech_core.auth.seed import seed_lab_identities
 from fintech_core.auth.sql import SqlAuth
+from fintech_core.drills.scenarios.auth import (
+    BOLA,
+    FORGED_TOKEN,
+    REFRESH_REPLAY,
+    SELF_ASSIGNED_CREDIT_LIMIT,
+)
 from fintech_core.labs.registry import LabSpec
 from fintech_core.limits import amounts
 from fintech_core.limits import routes as limit_routes
 from fintech_core.limits.middleware import RateLimitMiddleware
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
+from fintech_core.naive import auth as naive_auth
 from fintech_core.phase import CliEntry, Phase
 
 PHASE = Phase(
@@ -51,6 +58,15 @@ PHASE = Phase(
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits, ACCESS: SqlAccess},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
+    # The attacker drills' naive side: a verifier that trusts the token's header, no ownership
+    # check, the request body as the row, refresh tokens never retired.
+    naive_routers=(naive_auth.router,),
+    drills=(
+        BOLA,                        # 1. another customer's account: read and debit
+        SELF_ASSIGNED_CREDIT_LIMIT,  # 2. mass assignment: credit_limit 2^53-1, then 10^12 out
+        FORGED_TOKEN,                # 3. alg none, HS256 with the public key, expired, wrong aud
+        REFRESH_REPLAY,              # 4. a rotated refresh token replayed: the family is revoked
+    ),
     cli=(CliEntry("auth", auth_cli),),
     labs=(LabSpec(5, "daily-limit", "Keep a daily limit when transfers run at the same time",
                   "lab05_daily_limit", "daily_limit.py", minutes=50),),
