@@ -89,7 +89,8 @@ class PaymentsBench:
             latency = probe.payin_latency(api_url, self.db_url, account, max(10, n // 4))
             out["payin"] = latency
             verdicts["payins_settled"] = latency["settled"] == latency["payments"]
-        progress("payments: POST /transfers, phase 2 vs phase 3, alternately")
+        progress(f"payments: POST /transfers, phase {self.previous.number} vs phase "
+                 f"{self.composition.number}, alternately")
         out["transfers"], ok = self._transfer_cost(api_url, accounts, seconds, loadgen)
         verdicts.update(ok)
         return {**out, "checks": {**verdicts, "ok": all(verdicts.values())}}
