@@ -2,6 +2,9 @@
 # fresh machine with only Python 3.11, `make up` and `make test` need nothing else.
 
 PYTHON ?= python3
+# Test files run on this many processes (pytest-xdist, whole files per process so module
+# fixtures stay whole); 1 runs them one after the other.
+TEST_PROCESSES ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
@@ -31,7 +34,7 @@ status: $(STAMP)
 ## test: lint, then every test: unit, integration, e2e, notebooks (starts its own servers)
 test: $(STAMP)
 	$(BIN)/ruff check shared phases tests labs site
-	$(BIN)/pytest --nbval-lax -p no:cacheprovider
+	$(BIN)/pytest --nbval-lax -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider

@@ -14,14 +14,15 @@ def new_key() -> str:
 
 
 def open_account(api: str, owner: str = "alice", currency: str = "EUR",
-                 funded: int = 0) -> str:
-    r = httpx.post(f"{api}/accounts", json={"owner": owner, "currency": currency})
+                 funded: int = 0, auth: Any = None) -> str:
+    """`auth`: a LabSession's `.auth` when the API verifies tokens (phase 4 on)."""
+    r = httpx.post(f"{api}/accounts", json={"owner": owner, "currency": currency}, auth=auth)
     assert r.status_code == 201, r.text
     account_id = str(r.json()["id"])
     if funded:
         d = httpx.post(f"{api}/accounts/{account_id}/deposits",
                        json={"amount": funded, "currency": currency},
-                       headers={"Idempotency-Key": new_key()})
+                       headers={"Idempotency-Key": new_key()}, auth=auth)
         assert d.status_code == 201, d.text
     return account_id
 

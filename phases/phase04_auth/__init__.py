@@ -36,12 +36,18 @@ from fintech_core.drills.scenarios.auth import (
     REFRESH_REPLAY,
     SELF_ASSIGNED_CREDIT_LIMIT,
 )
+from fintech_core.drills.scenarios.limits import (
+    BURST_OVER_RATE_LIMIT,
+    DAILY_LIMIT_RACE,
+    REDIS_DOWN,
+)
 from fintech_core.labs.registry import LabSpec
 from fintech_core.limits import amounts
 from fintech_core.limits import routes as limit_routes
 from fintech_core.limits.middleware import RateLimitMiddleware
 from fintech_core.limits.problems import PROBLEMS as LIMITS_PROBLEMS
 from fintech_core.naive import auth as naive_auth
+from fintech_core.naive import limits as naive_limits
 from fintech_core.phase import CliEntry, Phase
 
 PHASE = Phase(
@@ -58,14 +64,18 @@ PHASE = Phase(
     extensions={"auth": SqlAuth, amounts.EXTENSION: amounts.SqlAmountLimits, ACCESS: SqlAccess},
     features=frozenset({"auth", "jwt", "refresh-rotation", "login-throttle", "amount-limits"}),
     problems={**AUTH_PROBLEMS, **LIMITS_PROBLEMS},
-    # The attacker drills' naive side: a verifier that trusts the token's header, no ownership
-    # check, the request body as the row, refresh tokens never retired.
-    naive_routers=(naive_auth.router,),
+    # The drills' naive side. Attacker drills: a verifier that trusts the token's header, no
+    # ownership check, the request body as the row, refresh tokens never retired. Limit drills:
+    # a fail-open fixed-window limiter and a read-then-check daily limit.
+    naive_routers=(naive_auth.router, naive_limits.router),
     drills=(
         BOLA,                        # 1. another customer's account: read and debit
         SELF_ASSIGNED_CREDIT_LIMIT,  # 2. mass assignment: credit_limit 2^53-1, then 10^12 out
         FORGED_TOKEN,                # 3. alg none, HS256 with the public key, expired, wrong aud
         REFRESH_REPLAY,              # 4. a rotated refresh token replayed: the family is revoked
+        BURST_OVER_RATE_LIMIT,       # 5. a burst far over the rate limit: GCRA admits the allowance
+        DAILY_LIMIT_RACE,            # 6. N concurrent transfers, a daily limit that fits K: exactly K
+        REDIS_DOWN,                  # 7. the limiter's store is down: money fails closed, reads open
     ),
     cli=(CliEntry("auth", auth_cli),),
     labs=(LabSpec(5, "daily-limit", "Keep a daily limit when transfers run at the same time",

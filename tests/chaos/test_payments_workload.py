@@ -28,9 +28,12 @@ PAYMENT_HOOKS = ("payments-reconciled", "payments-settled-once", "payouts-paid-o
 
 @pytest.fixture(scope="module")
 def payments_run(payments_env: ChaosEnv, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    # Paced by progress (and seeded): about fourteen faults, every kind at least twice.
-    config = ChaosConfig(phase=3, transfers=700, workers=6, accounts=12, faults=PROVIDER_FAULTS,
-                         fault_every=45)
+    # Paced by progress (and seeded): two rounds, every kind exactly twice (700 keys paced three
+    # rounds; the third proved nothing new). The tenth fault is due at key 433 with this seed and
+    # pacing; a provider fault brings its own burst of payments, so one that comes after the
+    # last bank key still meets traffic. The faults, not the keys, set the run's length.
+    config = ChaosConfig(phase=3, transfers=480, workers=6, accounts=12, faults=PROVIDER_FAULTS,
+                         fault_every=45, fault_rounds=2)
     return run(payments_env, config, tmp_path_factory.mktemp("chaos-payments"))
 
 
@@ -39,7 +42,7 @@ def test_payments_under_provider_faults_have_zero_violations(payments_run: dict)
     print(f)  # shown with -s or on failure: the figures of the CI run
     assert payments_run["violations_by_kind"] == {}, (payments_run["examples"],
                                                       payments_run["hooks"])
-    assert all(f["faults"].get(kind, 0) >= 2 for kind in PROVIDER_FAULTS), f["faults"]
+    assert f["faults"] == dict.fromkeys(PROVIDER_FAULTS, 2), f["faults"]  # the cap, reached
     statuses = {h["name"]: h["status"] for h in payments_run["hooks"]}
     assert {n: statuses.get(n) for n in ("ledger-verify", *PAYMENT_HOOKS)} == dict.fromkeys(
         ("ledger-verify", *PAYMENT_HOOKS), "ok"), payments_run["hooks"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import psycopg
 import pytest
 
 from fintech_core.auth.seed import SEEDED, load_seeded, seeded_path
@@ -44,9 +45,19 @@ def test_seed_users_and_token_from_the_command_line(lab: Lab, settings: Settings
     first = fcl(settings, "seed")
     assert first.returncode == 0, first.stderr
     assert f"{len(SEEDED)} row(s) written" in first.stdout
-    again = fcl(settings, "seed")
-    assert again.returncode == 0 and "0 row(s) written" in again.stdout
     assert seeded_path(settings).exists()
+    url = Lab(settings).phase_database_url(settings.phase)
+    with psycopg.connect(url, autocommit=True) as sql:
+        seeded = {r[0] for r in sql.execute("SELECT username FROM auth_users UNION ALL "
+                                            "SELECT client_id FROM auth_clients")}
+        assert seeded == {i.name for i in SEEDED}
+        again = fcl(settings, "seed")
+        assert again.returncode == 0 and "0 row(s) written" in again.stdout
+        sql.execute("UPDATE auth_users SET roles = '{admin}' WHERE username = 'bob'")
+        repaired = fcl(settings, "seed")
+        assert repaired.returncode == 0 and "1 row(s) written" in repaired.stdout
+        assert sql.execute("SELECT roles FROM auth_users WHERE username = 'bob'").fetchone() == (
+            ["customer"],)
 
     listed = fcl(settings, "users")
     assert listed.returncode == 0, listed.stderr

@@ -79,7 +79,7 @@ def test_a_second_database_of_the_lab_gets_the_same_secrets(settings: Settings) 
     with seeded_database(settings) as url:
         first = rows(url)
         other = settings.model_copy(update={"database_prefix": settings.database_prefix + "_b"})
-        second_url = Lab(other).prepare_database(COMPOSITION)
+        second_url = Lab(other).prepare_database(COMPOSITION, seed=False)
         try:
             assert seed_lab_identities(other, second_url) == len(SEEDED)
             assert rows(second_url) == first

@@ -8,6 +8,11 @@ fails when the ledger is wrong.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,10 +22,13 @@ import pytest
 from fintech_core.bench import checks, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
+from fintech_core.db.admin import drop_database
 from fintech_core.events import bench_facts as event_facts
 from fintech_core.events.relay import make_producer
 from fintech_core.events.topics import ensure_topics, topics_for
+from fintech_core.settings import Settings
 from fintech_core.stack.lab import Lab
+from fintech_core.stack.processes import free_port, port_open
 from phases import composition
 
 pytestmark = pytest.mark.integration
@@ -154,9 +162,6 @@ def test_cpu_per_request_is_measured_for_both_processes(lab: Lab) -> None:
 
 def test_a_benchmark_stops_the_servers_it_started(server_dir: Path) -> None:
     """Run against a lab with nothing running: afterwards nothing of it may still listen."""
-    from fintech_core.settings import Settings
-    from fintech_core.stack.processes import free_port, port_open
-
     settings = Settings(lab_dir=server_dir / "lab", pg_port=free_port(), redis_port=free_port(),
                         broker_port=free_port())
     profile = replace(PROFILES["smoke"], workloads=("uniform",), clients=(1,), seconds=0.5,
@@ -167,14 +172,40 @@ def test_a_benchmark_stops_the_servers_it_started(server_dir: Path) -> None:
     assert not any(port_open("127.0.0.1", p) for p in ports)
 
 
-def test_broker_storage_measurement_runs_and_tells_the_storages_apart() -> None:
-    """`fcl events broker-storage`, small: each storage on a lab of its own. The restart facts
-    are the point: memory loses the topic and the relay re-queues the unconsumed backlog;
-    s3 keeps topic, id and records and re-queues nothing; both apply each event once."""
+@contextmanager
+def _storage_lab(lab: Lab, storage: str) -> Iterator[Settings]:
+    """A lab directory of its own (its broker, and for s3 its object store, on free ports) on
+    the session's PostgreSQL and Redis, with a freshly dropped database of its own."""
+    own_dir = Path(tempfile.mkdtemp(prefix=f"fincore-storage-{storage}-"))
+    own_dir.chmod(0o755)
+    prefix = f"fincore_test_storage_{storage}"
+    drop_database(lab.database_url(), f"{prefix}_p2")
+    try:
+        yield lab.settings.model_copy(update={
+            "lab_dir": own_dir, "database_url": lab.database_url(), "redis_url": lab.redis_url(),
+            "kafka_bootstrap": None, "broker_port": free_port(), "object_store_port": free_port(),
+            "database_prefix": prefix, "phase": 2})
+    finally:
+        drop_database(lab.database_url(), f"{prefix}_p2")
+        shutil.rmtree(own_dir, ignore_errors=True)
+
+
+def test_broker_storage_measurement_runs_and_tells_the_storages_apart(lab: Lab) -> None:
+    """`fcl events broker-storage`, small: each storage with a broker of its own (the CLI also
+    embeds PostgreSQL and Redis per storage; here they are the session's, on databases of each
+    run's own). The restart facts are the point: memory loses the topic and the relay
+    re-queues the unconsumed backlog; s3 keeps topic, id and records and re-queues nothing;
+    both apply each event once. The two runs share no process, port, directory or database,
+    so they run side by side: most of each is waiting on process starts and the restart."""
     from fintech_core.events.storage_bench import measure
     from fintech_core.events.storage_facts import decide, rows
 
-    runs = {s: measure(composition(2), s, 12, 20.0, 300, lambda _: None) for s in ("memory", "s3")}
+    def one(storage: str) -> dict:
+        with _storage_lab(lab, storage) as settings:
+            return measure(composition(2), storage, 12, 20.0, 300, lambda _: None, settings)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(zip(("memory", "s3"), pool.map(one, ("memory", "s3")), strict=True))
     for run in runs.values():
         r = run["restart"]
         assert r["drained"] and r["applied_once"], run

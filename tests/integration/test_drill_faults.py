@@ -47,13 +47,13 @@ def test_broker_really_goes_down_and_comes_back(lab: Lab, server_dir: Path) -> N
 def test_terminating_the_backend_mid_transaction_rolls_it_back(
         drill_session: LabSession) -> None:
     api, s, timeline = drill_session.url, drill_session, Timeline()
-    a, b = open_account(api, funded=500), open_account(api)
+    a, b = open_account(api, funded=500, auth=s.auth), open_account(api, auth=s.auth)
     httpx.post(f"{api}/_drill/faults", json={"point": "transfer.before_commit",
-                                             "action": "delay", "delay_ms": 3000})
+                                             "action": "delay", "delay_ms": 3000}, auth=s.auth)
     key, answers = new_key(), []
     sender = threading.Thread(target=lambda: answers.append(httpx.post(
         f"{api}/transfers", json=transfer_body(a, b, 200), headers={"Idempotency-Key": key},
-        timeout=15)))
+        timeout=15, auth=s.auth)))
     sender.start()
     inject.wait_for("the transaction to open", lambda: dbfaults.open_transactions(s.database_url) > 0)
     assert dbfaults.terminate_backends(s.database_url, timeline) == 1
@@ -62,24 +62,25 @@ def test_terminating_the_backend_mid_transaction_rolls_it_back(
     assert s.sql("SELECT balance FROM accounts WHERE id = %s", (a,)) == [(500,)]
     assert s.sql("SELECT count(*) FROM transfers WHERE source_id = %s", (a,)) == [(0,)]
     retry = httpx.post(f"{api}/transfers", json=transfer_body(a, b, 200),
-                       headers={"Idempotency-Key": key}, timeout=15)
+                       headers={"Idempotency-Key": key}, timeout=15, auth=s.auth)
     assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
     assert s.sql("SELECT balance FROM accounts WHERE id = %s", (a,)) == [(300,)]
 
 
 def test_a_crash_point_kills_the_process_after_commit(drill_session: LabSession) -> None:
     api, s, timeline = drill_session.url, drill_session, Timeline()
-    a, b = open_account(api, funded=500), open_account(api)
+    a, b = open_account(api, funded=500, auth=s.auth), open_account(api, auth=s.auth)
     pid = s.api.running_pid()
-    httpx.post(f"{api}/_drill/faults", json={"point": "transfer.after_commit", "action": "crash"})
+    httpx.post(f"{api}/_drill/faults", json={"point": "transfer.after_commit", "action": "crash"},
+               auth=s.auth)
     key = new_key()
     with pytest.raises(httpx.TransportError):
         httpx.post(f"{api}/transfers", json=transfer_body(a, b, 50),
-                   headers={"Idempotency-Key": key}, timeout=15)
+                   headers={"Idempotency-Key": key}, timeout=15, auth=s.auth)
     inject.wait_for("the API process to exit", lambda: s.api.running_pid() is None)
     assert s.sql("SELECT balance FROM accounts WHERE id = %s", (a,)) == [(450,)]  # committed
     inject.restart_api(stage_of(s), timeline)
     assert s.api.running_pid() not in (None, pid)
     retry = httpx.post(f"{api}/transfers", json=transfer_body(a, b, 50),
-                       headers={"Idempotency-Key": key}, timeout=15)
+                       headers={"Idempotency-Key": key}, timeout=15, auth=s.auth)
     assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"

@@ -42,8 +42,10 @@ def settings(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
 
 
 def limited(app: FastAPI) -> FastAPI:
-    """Mounted innermost, as a Phase.middleware is: inside the size cap and the 500 handler."""
-    app.user_middleware.append(Middleware(RateLimitMiddleware))
+    """The app with the limiter mounted exactly once: by the composition (phase 4 declares it),
+    else here, innermost as a Phase.middleware is (inside the size cap and the 500 handler)."""
+    if not any(m.cls is RateLimitMiddleware for m in app.user_middleware):
+        app.user_middleware.append(Middleware(RateLimitMiddleware))
     return app
 
 
@@ -151,8 +153,13 @@ async def test_a_token_is_verified_once_per_request(app: FastAPI, settings: Sett
     monkeypatch.setattr(TokenVerifier, "verify", counting)
     async with asgi_client(app, ip="10.0.0.7") as http:
         r = await http.get("/_test/whoami", headers=bearer(token))
-    assert r.status_code == 200 and r.json()["subject"] == "ada"
-    assert calls == [token]  # the middleware's verification, reused by the route
+        assert r.status_code == 200 and r.json()["subject"] == "ada"
+        assert calls == [token]  # the middleware's verification, reused by the route
+        # A real route of the composition, behind require(...): still one verification.
+        listed = await http.get("/accounts", headers=bearer(token))
+    assert listed.status_code == 200, listed.text
+    assert listed.headers["ratelimit-policy"] == '"per-user";q=1;w=1'
+    assert calls == [token, token]
 
 
 @pytest.fixture

@@ -241,3 +241,44 @@ def test_an_external_token_is_verified_through_the_providers_jwks(jwks_url: str)
                          headers={"kid": stranger.kid})
     with pytest.raises(TokenInvalid, match="unknown-kid"):
         oidc.verify(unknown)
+
+
+def jwks_server(keys: list[SigningKey]) -> tuple[ThreadingHTTPServer, str]:
+    body = json.dumps({"keys": [k.public_jwk() for k in keys]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/jwks.json"
+
+
+def test_an_external_id_token_without_kid_nbf_jti_and_with_an_aud_list() -> None:
+    """What an OpenID provider's ID token looks like (oidc-provider-mock's, among others):
+    accepted against a single published key; with two keys a kid-less token is refused."""
+    now = datetime.now(UTC)
+    body = {"iss": "https://idp.test", "aud": ["api.test", "other"], "sub": "u-7", "iat": now,
+            "exp": now + timedelta(minutes=5)}
+    token = jwt.encode(body, EXTERNAL.private_key, algorithm="ES256")
+    one, one_url = jwks_server([EXTERNAL])
+    two, two_url = jwks_server([EXTERNAL, SigningKey.generate(T0)])
+    try:
+        principal = OidcVerifier(OidcProvider("https://idp.test", "api.test", one_url)).verify(token)
+        assert principal.subject == "https://idp.test|u-7"
+        with pytest.raises(TokenInvalid, match="unknown-kid"):
+            OidcVerifier(OidcProvider("https://idp.test", "api.test", two_url)).verify(token)
+        no_exp = jwt.encode({k: v for k, v in body.items() if k != "exp"}, EXTERNAL.private_key,
+                            algorithm="ES256")
+        with pytest.raises(TokenInvalid, match="missing-claim"):
+            OidcVerifier(OidcProvider("https://idp.test", "api.test", one_url)).verify(no_exp)
+    finally:
+        one.shutdown()
+        two.shutdown()

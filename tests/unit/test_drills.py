@@ -35,8 +35,9 @@ def test_registry_lists_the_drills_in_order_with_their_story() -> None:
     assert names(composition(0).drills) == phase0  # phase 0 declares them; later phases keep them
     assert names(composition(3).drills) == phase0 + phase3  # phase 3 appends its seven
     attacks = ["bola", "self-assigned-credit-limit", "forged-token", "refresh-token-replay"]
-    assert names(composition(4).drills)[:len(phase0 + phase3 + attacks)] == (
-        phase0 + phase3 + attacks)  # phase 4 opens with the attacker's drills
+    limits = ["burst-over-rate-limit", "daily-limit-race", "redis-down"]
+    assert names(composition(4).drills) == (  # phase 4: the attacker's drills, then the limits'
+        phase0 + phase3 + attacks + limits)
     assert len(set(names(DRILLS))) == len(DRILLS)
     for d in DRILLS:
         assert all((d.title, d.question, d.fault, d.client, d.invariant, d.lesson)), d.name

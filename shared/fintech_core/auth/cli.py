@@ -44,7 +44,7 @@ def seed(phase: PhaseOpt = None) -> None:
     from fintech_core.stack.lab import Lab
 
     settings, comp = _settings(phase)
-    url = Lab(settings).prepare_database(comp, console.log)
+    url = Lab(settings).prepare_database(comp, console.log, seed=False)  # seeded here, counted
     changed = seed_lab_identities(settings, url)
     console.print(f"seeded identities: {changed} row(s) written "
                   f"({'none needed' if not changed else 'created or repaired'}); "

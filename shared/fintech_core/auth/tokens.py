@@ -111,10 +111,13 @@ def _decode(token: str, key: Any, algorithms: list[str], issuer: str, audience: 
 def _check_times(claims: dict[str, Any], now: float, leeway: float) -> None:
     """RFC 7519 §4.1.4-6 with a bounded skew: expired at exp (+ leeway), valid from nbf and
     not issued in the future (each - leeway)."""
-    times = [claims.get(c, claims.get("iat")) for c in ("exp", "nbf", "iat")]  # nbf: optional
-    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+    # nbf is optional in an external token (required in ours: REQUIRED_CLAIMS); absent, a
+    # token is valid from iat. exp and iat are required either way.
+    times = [claims.get("exp"), claims.get("nbf", claims.get("iat")), claims.get("iat")]
+    numbers = [float(t) for t in times if isinstance(t, int | float) and not isinstance(t, bool)]
+    if len(numbers) != 3:
         raise TokenInvalid("malformed")
-    exp, nbf, iat = times
+    exp, nbf, iat = numbers
     if exp <= now - leeway:
         raise TokenInvalid("expired")
     if nbf > now + leeway or iat > now + leeway:

@@ -26,6 +26,10 @@ class ChaosConfig:
     # Faults are paced by progress, not by the clock: one every ~N settled keys (jittered), so a
     # fast machine and a loaded one see the same number of faults per run.
     fault_every: int = 80
+    # 0: faults keep coming as long as the keys do. N: at most N rounds (a round injects every
+    # kind once, in a seeded order), so a CI run gets every kind exactly N times when its keys
+    # pace that many, and no extra fault whose cost proves nothing new.
+    fault_rounds: int = 0
     key_deadline_s: float = 120.0  # a key not settled by then is reported, never dropped
     reader_pause_s: float = 0.02
     seed: int = 7

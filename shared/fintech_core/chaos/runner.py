@@ -178,8 +178,8 @@ async def _drive(workload: Workload, env: ChaosEnv, faults: list[Fault],
 
 async def _inject(faults: list[Fault], env: ChaosEnv, workload: Workload) -> None:
     rng, cfg, order = random.Random(workload.config.seed + 1), workload.config, list[Fault]()
-    due = 0
-    while faults:
+    due, injected, limit = 0, 0, cfg.fault_rounds * len(faults) or float("inf")
+    while faults and injected < limit:
         due += max(1, round(rng.uniform(0.5, 1.5) * cfg.fault_every))
         while workload.settled < due:
             if workload.done.is_set():
@@ -187,6 +187,7 @@ async def _inject(faults: list[Fault], env: ChaosEnv, workload: Workload) -> Non
             await asyncio.sleep(0.05)
         order = order or rng.sample(faults, len(faults))  # every kind once per round
         fault, began = order.pop(), time.monotonic()
+        injected += 1
         try:
             detail, ok = await asyncio.to_thread(fault.inject, env, rng), True
         except Exception as exc:  # reported as a violation: the run did not test what it claims

@@ -180,8 +180,11 @@ def serve(phase: PhaseOpt = None,
     composed = composition(settings)
     lab.prepare_database(composed, console.log)
     os.environ.update(lab.env(phase=settings.phase))
+    # proxy_headers=False: the caller is the socket's peer. uvicorn's default trusts
+    # X-Forwarded-For from 127.0.0.1, which would let any local client pick the address the
+    # login throttle and the rate limiter count it under (tests/e2e/test_attacker_suite.py).
     uvicorn.run(composed.entrypoints.app_factory, factory=True, host=host, port=port,
-                workers=workers, access_log=False)
+                workers=workers, access_log=False, proxy_headers=False)
 
 
 @app.command("reap-keys")

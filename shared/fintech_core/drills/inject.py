@@ -65,3 +65,23 @@ def broker_up(lab: Lab, timeline: Timeline) -> None:
         raise DrillSkipped("the broker is external (FINCORE_KAFKA_BOOTSTRAP)")
     lab.broker.start()
     timeline.log("broker", "note", "the broker is back (empty)")
+
+
+# --- Redis (phase 4 drills: the rate limiter's store) ----------------------------------------
+def redis_down(lab: Lab, timeline: Timeline) -> None:
+    """Stop the lab's embedded Redis (SHUTDOWN NOSAVE: its counters are disposable) and confirm
+    the port is closed. Refused for an external Redis: others may depend on it."""
+    if lab.redis is None:
+        raise DrillSkipped("Redis is external (FINCORE_REDIS_URL)")
+    redis = lab.redis
+    redis.stop()
+    wait_for("the Redis port to close", lambda: not port_open(redis.host, redis.port))
+    timeline.log("redis", "fault", f"Redis is down (port {redis.port} closed)")
+
+
+def redis_up(lab: Lab, timeline: Timeline) -> None:
+    """Start it again (empty: every rate-limit key starts from a full allowance)."""
+    if lab.redis is None:
+        raise DrillSkipped("Redis is external (FINCORE_REDIS_URL)")
+    lab.redis.start()
+    timeline.log("redis", "note", "Redis is back (empty: every allowance starts full)")

@@ -10,7 +10,7 @@ from typing import Any
 
 from fintech_core.drills.report import DrillReport
 
-LANES = ("client", "proxy", "api", "provider", "database", "broker", "drill")
+LANES = ("client", "proxy", "api", "provider", "database", "broker", "redis", "drill")
 STYLE = {  # kind -> (marker, colour)
     "request": (">", "tab:blue"), "answer": ("o", "tab:green"), "error": ("X", "tab:red"),
     "fault": ("*", "tab:red"), "fact": ("s", "tab:olive"), "note": (".", "tab:gray"),

@@ -14,7 +14,7 @@ from rich.text import Text
 from fintech_core.drills.report import DrillReport, SideReport
 
 ACTOR_STYLE = {"client": "cyan", "proxy": "magenta", "api": "yellow", "database": "green",
-               "broker": "blue", "provider": "bright_magenta", "drill": "dim"}
+               "broker": "blue", "provider": "bright_magenta", "redis": "red", "drill": "dim"}
 KIND_STYLE = {"fault": "bold red", "error": "red", "fact": "green", "note": "dim"}
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # Who did it: the client under test, the network (proxy), the API process, PostgreSQL, the
-# broker, the payment provider (phase 3's simulator), or the drill itself (setup, arming
-# faults, restarting things).
-Actor = Literal["client", "proxy", "api", "database", "broker", "provider", "drill"]
+# broker, the payment provider (phase 3's simulator), Redis (phase 4's rate limiter), or the
+# drill itself (setup, arming faults, restarting things).
+Actor = Literal["client", "proxy", "api", "database", "broker", "provider", "redis", "drill"]
 # request/answer: the client's side of HTTP; fault: something broken on purpose;
 # fact: read from the database, never from the client's belief; note: commentary.
 Kind = Literal["request", "answer", "error", "fault", "fact", "note"]

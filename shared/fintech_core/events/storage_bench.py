@@ -168,10 +168,19 @@ def rss_mb(*pids: int | None) -> float:
 
 
 def measure(composition: Composition, storage: str, n_transfers: int, rate: float,
-            n_produce: int, progress: Progress) -> dict[str, Any]:
+            n_produce: int, progress: Progress, settings: Settings | None = None
+            ) -> dict[str, Any]:
+    """One storage end to end. By default on a lab of its own (own_lab: every server embedded in
+    a temporary directory). `settings` instead: PostgreSQL and Redis the caller already runs (by
+    URL, on a database prefix of its own), and a lab directory it owns, for the broker (and the
+    object store) this run embeds, restarts and stops; the broker's storage is `storage`."""
     out: dict[str, Any] = {"storage": storage, "start_s": cold_start(storage)}
     progress(f"{storage}: cold start {out['start_s']:.2f} s; starting a lab")
-    settings, lab_dir = own_lab(Settings(broker_storage=storage))  # type: ignore[arg-type]
+    lab_dir: Path | None = None
+    if settings is None:
+        settings, lab_dir = own_lab(Settings(broker_storage=storage))  # type: ignore[arg-type]
+    else:
+        settings = settings.model_copy(update={"broker_storage": storage})
     try:
         with LabSession(composition, settings=settings) as s:
             boot, db = s.lab.kafka_bootstrap(), s.database_url
@@ -201,7 +210,8 @@ def measure(composition: Composition, storage: str, n_transfers: int, rate: floa
             out["rss_mb"] = rss_mb(s.lab.broker.pid.read() if s.lab.broker else None,
                                    store.pid.read() if store else None)
     finally:
-        shutil.rmtree(lab_dir, ignore_errors=True)
+        if lab_dir is not None:
+            shutil.rmtree(lab_dir, ignore_errors=True)
     return out
 
 

@@ -24,7 +24,8 @@ address is the socket's peer (`scope["client"]`); behind a reverse proxy run uvi
 
 Answers: a refused request gets 429 problem+json `rate-limited` with Retry-After and the
 RateLimit-Policy / RateLimit fields (headers.py); an allowed one carries the two fields too.
-/health and /ready are never limited (an orchestrator's probes must not be refused under load).
+/health and /ready are never limited (an orchestrator's probes must not be refused under load), nor
+the naive baseline's /naive/ routes when it is mounted (drills: it is the system before this).
 
 When Redis cannot be reached (the decision in README.md and headers.py): POST, PUT, PATCH and
 DELETE fail closed (503 `rate-limiter-unavailable`, nothing changed), except POST /auth/token,
@@ -66,6 +67,7 @@ from fintech_core.settings import Settings
 log = logging.getLogger("fintech_core.limits")
 
 EXEMPT_PATHS = frozenset({"/health", "/ready"})
+NAIVE_PREFIX = "/naive/"  # the drills' broken baseline: see _naive
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FAIL_OPEN_WRITES = frozenset({"/auth/token"})  # see the module docstring
 DOWN_FOR_S = 1.0
@@ -127,6 +129,15 @@ def _identity_of(app: Any) -> Any:
     return jwt_identity(app.state.container)
 
 
+def _naive(scope: Scope) -> bool:
+    """A route of the naive baseline (/naive/..., mounted only for drills): it is the system
+    *before* this limiter, and the limit drills play a burst and a Redis outage against it; limited
+    here, it would answer with this phase's 429 and 503 and the drills would compare the phase
+    with itself."""
+    return (scope["path"].startswith(NAIVE_PREFIX)
+            and scope["app"].state.container.settings.naive_baseline)
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,7 +159,7 @@ class RateLimitMiddleware:
         if scope["type"] == "lifespan":
             await self.app(scope, self._closing(scope, receive), send)
             return
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS or _naive(scope):
             await self.app(scope, receive, send)
             return
         state = self.state(scope["app"])

@@ -31,8 +31,13 @@ class ApiServer:
             return False
         if port_open(self.host, self.port):
             raise RuntimeError(f"port {self.port} is taken; set FINCORE_API_PORT")
+        # --no-proxy-headers: uvicorn otherwise believes X-Forwarded-For from 127.0.0.1, and in
+        # the lab every client is 127.0.0.1, so anyone could name their own address and escape
+        # (or aim at a victim) the login throttle and the per-address rate limit. No proxy
+        # stands in front of this API; the socket's peer is the caller.
         proc = spawn([sys.executable, "-m", "uvicorn", self.app, "--factory", "--host", self.host,
-                      "--port", str(self.port), "--no-access-log", "--workers", str(self.workers)],
+                      "--port", str(self.port), "--no-access-log", "--no-proxy-headers",
+                      "--workers", str(self.workers)],
                      self.log, env=self.env)
         self.pid.write(proc.pid)
         if not wait_until(lambda: self.health().ok or proc.poll() is not None, timeout, 0.1):

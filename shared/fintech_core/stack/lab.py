@@ -97,9 +97,11 @@ class Lab:
             component.start()
             progress(f"{component.name} ready at {component.url()}")
 
-    def prepare_database(self, composition: Composition, progress: Progress = _quiet) -> str:
+    def prepare_database(self, composition: Composition, progress: Progress = _quiet,
+                         seed: bool = True) -> str:
         """Create the phase database if needed, migrate it to the composition's head, and run
-        the phases' seeders (phase 4's users and clients); each is idempotent."""
+        the phases' seeders (phase 4's users and clients) unless `seed` is False; each step
+        is idempotent."""
         phase = composition.number
         settings = self.settings.model_copy(update={"phase": phase})
         name = settings.database_name()
@@ -108,8 +110,8 @@ class Lab:
         url = with_database(self.database_url(), name)
         upgrade(url, composition.migration_dirs())
         progress(f"database {name} migrated to phase {phase}")
-        for seed in composition.seeders:
-            seed(settings, url)
+        for seeder in composition.seeders if seed else ():
+            seeder(settings, url)
         return url
 
     def api(self, composition: Composition, port: int | None = None, host: str | None = None,

@@ -40,10 +40,12 @@ KILLED_MID_TRANSFER = Drill(
 )
 
 WORKERS, EACH, AMOUNT = 4, 3, 10
-# How long every transfer stays half done. It must outlast the time `pg_ctl stop` takes to start
-# killing sessions on a busy machine (a few hundred ms), or the restart may land between
-# transfers and break nothing.
-WINDOW_MS = 500
+# How long each worker's first transfer stays half done. The restart must land inside that
+# window, and `pg_ctl stop` can take seconds to start killing sessions on a loaded machine (seen:
+# with 500 ms on every transfer, a busy CI machine finished the whole burst before the restart,
+# and the naive baseline "held"). So the first transfer of every worker waits long enough for
+# any restart, and the restart cuts the wait short: its sessions die with the server.
+WINDOW_MS = 5000
 SOURCES = tuple(f"a{i}" for i in range(WORKERS))
 
 
@@ -51,7 +53,7 @@ def _db_restart(ctx: Ctx) -> None:
     # One account pair per worker: the naive API's lost updates between concurrent requests on
     # a shared row would blur the lesson; here only the restart can break anything.
     ctx.open(**{f"a{i}": 1000 for i in range(WORKERS)}, **{f"b{i}": 0 for i in range(WORKERS)})
-    ctx.target.arm("mid-transfer", "delay", WINDOW_MS, times=-1)
+    ctx.target.arm("mid-transfer", "delay", WINDOW_MS, times=WORKERS)
 
     def worker(i: int) -> int:
         keys = [new_key() for _ in range(EACH)]  # one per intent, before any attempt
