@@ -30,7 +30,9 @@ pytestmark = pytest.mark.chaos
 PHASE = 4
 TTL_S = 3
 FAULTS = ("api-kill", "pg-terminate")
-OPS = 160  # with a fault every ~50 settled keys: each kind once or twice
+# A fault every ~50 settled keys (jittered, at most 75), one round: each kind exactly once, both
+# due (by key 150) while the writers are still busy.
+OPS = 160
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +53,19 @@ def auth_env(lab: Lab) -> Iterator[ChaosEnv]:
 def test_authenticated_writers_cross_token_expiries_with_zero_violations(
         auth_env: ChaosEnv, tmp_path: Path) -> None:
     config = ChaosConfig(phase=PHASE, transfers=OPS, workers=8, accounts=10, faults=FAULTS,
-                         fault_every=50, extra={"token_ttl_s": TTL_S})
+                         fault_every=50, fault_rounds=1, extra={"token_ttl_s": TTL_S})
     res = run(auth_env, config, tmp_path)
     f = res["figures"]
     print(f)
     assert res["violations_by_kind"] == {}, res["examples"]
     assert res["ok"] and f["settled_201"] + f["settled_4xx"] == OPS
-    assert all(f["faults"].get(kind, 0) >= 1 for kind in FAULTS), f["faults"]
+    assert f["faults"] == dict.fromkeys(FAULTS, 1), f["faults"]
     tokens = f["tokens"]
-    assert tokens["ttl_s"] == TTL_S and tokens["expiries_crossed"] >= 1, tokens
+    # The token in use when the writers started expires TTL_S later: any run longer than that
+    # crossed it (a 401 at the expiry edge is likely but not certain; test_auth_client.py proves
+    # the refused-token retry on its own).
+    assert f["duration_s"] > TTL_S and tokens["ttl_s"] == TTL_S, (f["duration_s"], tokens)
+    assert tokens["expiries_crossed"] >= 1, tokens
     # The run's keys were judged under the token's subject, and only they.
     head = next(r for r in oplog.read(Path(res["log"])) if r["kind"] == "run")
     assert head["principal"] == "lab-driver" and head["key_prefix"].startswith("chaos-")
