@@ -21,8 +21,8 @@ POINTS = {
     # With group commit on (FINCORE_GROUP_COMMIT), `before_commit` is hit once per transaction,
     # so once per *batch*: `times` counts batches, and an armed error or crash fails every
     # transfer of that batch (none of them commits). `after_commit` stays once per request.
-    # A batch of one (a lone request) behaves exactly as per request; the drills run per
-    # request, the default.
+    # A batch of one (a lone request) behaves exactly as per request; the drills that hold one
+    # request here to show its neighbours pin one transaction per request (drill.PER_REQUEST).
     "transfer.before_commit": "after every step of the transfer pipeline, before COMMIT "
                               "(group commit: once per batch, before the batch's COMMIT)",
     "transfer.after_commit": "after COMMIT, before the response is sent (once per request)",

@@ -104,7 +104,7 @@ class Phase:
     # (Settings, base url) -> httpx.Auth; the last phase's wins, none when no phase declares one.
     client_auth: Callable[[Any, str], Any] | None = None
     # Run after the migrations on a prepared database: (Settings, database url) -> None.
-    seeders: tuple[Callable[[Any, str], None], ...] = ()
+    seeders: tuple[Callable[[Any, str], object], ...] = ()
     fault_points: Mapping[str, str] = field(default_factory=dict)  # name -> where it fires
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
@@ -153,7 +153,7 @@ class Composition:
     middleware: tuple[type, ...] = ()
     identity: Callable[[Any], Any] | None = None
     client_auth: Callable[[Any, str], Any] | None = None
-    seeders: tuple[Callable[[Any, str], None], ...] = ()
+    seeders: tuple[Callable[[Any, str], object], ...] = ()
     fault_points: Mapping[str, str] = field(default_factory=dict)
     workers: tuple[WorkerSpec, ...] = ()
     cli: tuple[CliEntry, ...] = ()

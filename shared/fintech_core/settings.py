@@ -64,12 +64,13 @@ class Settings(BaseSettings):
         "with the next sync. Measured on loopback: no change in throughput, latency or CPU per "
         "transfer (a round trip is ~50 us there); worth it over a real network.")
     group_commit: bool = Field(
-        default=False, description="Group commit: POST /transfers and deposits that arrive while "
-        "a batch runs wait and run together in one transaction (transfers/group_commit.py). Off "
-        "by default: issue 19 turns it on only once a quiet-machine bench shows it wins, and "
-        "the one run so far was on a shared, busy machine (bench/README.md). Off: one "
-        "transaction per request, as before group commit. In a batch the drill fault point "
-        "transfer.before_commit fires once per batch and fails all of it.")
+        default=True, description="Group commit: POST /transfers and deposits that arrive while "
+        "a batch runs wait and run together in one transaction (transfers/group_commit.py). On "
+        "by default since a quiet-machine quick bench showed it wins (bench/README.md, Group "
+        "commit). Off: one transaction per request, the baseline the article compares and the "
+        "mode the drills that hold one request mid-transaction pin (drills/drill.py "
+        "PER_REQUEST). In a batch the drill fault point transfer.before_commit fires once per "
+        "batch and fails all of it.")
     group_commit_max_batch: int = Field(
         default=64, ge=1, le=1000, description="Most transfers in one group-commit batch.")
     group_commit_max_wait_us: int = Field(

@@ -31,7 +31,10 @@ from tests.conftest import dedicated_api
 
 @pytest.fixture(scope="module")
 def chaos_env(lab: Lab) -> Iterator[ChaosEnv]:
-    for api, url in dedicated_api(lab, "fincore_test_chaos", drill_mode=True, naive_baseline=True):
+    """One transaction per request (group commit off): the baseline path keeps its chaos run;
+    the default, batching, has its own (test_group_commit_chaos.py)."""
+    for api, url in dedicated_api(lab, "fincore_test_chaos", drill_mode=True, naive_baseline=True,
+                                  group_commit=False):
         yield ChaosEnv(api, url, postgres=None, phase=0, hooks=composition(0).chaos_hooks)
 
 

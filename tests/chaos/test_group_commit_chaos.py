@@ -1,4 +1,4 @@
-"""The CI chaos run (test_bank_workload.py) with group commit on (FINCORE_GROUP_COMMIT=true):
+"""The CI chaos run (test_bank_workload.py, pinned per request) with group commit on (the default):
 the API is SIGKILLed, crashed at `transfer.before_commit` (which fires once per batch, so the
 crash takes a whole batch down before its COMMIT) and at `transfer.after_commit`, its backends
 terminated and its transfers slowed, while clients retry with their keys. Phase 1, so that the

@@ -159,13 +159,46 @@ def test_every_route_a_drill_names_is_a_route_of_the_api() -> None:
             f"{drill} names {method} {path}, which is not a route")
 
 
-def test_drills_run_one_transaction_per_request_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With group commit on, `transfer.before_commit` fails a whole batch (faults.py); the drills
-    arm it for one transfer, so they rely on group commit being off unless asked for."""
+def test_group_commit_is_on_by_default_and_switchable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: batching won the quiet-machine bench, so it is the default; the one-transaction-
+    per-request path stays one flag away, as the baseline."""
     from fintech_core.bootstrap import bootstrap
 
     monkeypatch.delenv("FINCORE_GROUP_COMMIT", raising=False)
-    plain = Settings(phase=REGISTRY.latest(), drill_mode=True)
-    assert bootstrap(plain, composition(), uow_factory=object()).group_commit is None  # type: ignore[arg-type]
-    batched = plain.model_copy(update={"group_commit": True})
-    assert bootstrap(batched, composition(), uow_factory=object()).group_commit is not None  # type: ignore[arg-type]
+    default = Settings(phase=REGISTRY.latest(), drill_mode=True)
+    assert default.group_commit is True
+    assert bootstrap(default, composition(), uow_factory=object()).group_commit is not None  # type: ignore[arg-type]
+    monkeypatch.setenv("FINCORE_GROUP_COMMIT", "false")
+    baseline = Settings(phase=REGISTRY.latest(), drill_mode=True)
+    assert bootstrap(baseline, composition(), uow_factory=object()).group_commit is None  # type: ignore[arg-type]
+
+
+# The drills that hold one request mid-transaction to show what its neighbours see: with group
+# commit the neighbours would queue behind the held batch instead (transfers/group_commit.py).
+PINNED_PER_REQUEST = {"concurrent-retries", "last-funds", "db-restart", "daily-limit-race"}
+
+
+def test_drills_that_teach_one_transaction_per_request_pin_it() -> None:
+    from fintech_core.drills.drill import PER_REQUEST
+
+    pinned = {d.name for d in DRILLS if d.api_flags.get("group_commit") is False}
+    assert pinned == PINNED_PER_REQUEST
+    assert all(dict(PER_REQUEST).items() <= dict(get(DRILLS, n).api_flags).items()
+               for n in pinned)
+
+
+def test_a_pinned_drill_gets_its_own_api_unless_the_session_runs_in_its_mode(
+        tmp_path: Path) -> None:
+    """runner.runs_with: what the API's environment says, else the setting's default (on)."""
+    from fintech_core.drills.drill import PER_REQUEST
+    from fintech_core.drills.runner import runs_with
+    from fintech_core.stack.api_server import ApiServer
+
+    def api(**env: str) -> ApiServer:
+        return ApiServer(tmp_path, "127.0.0.1", 1, env, app="")
+
+    assert not runs_with(api(), PER_REQUEST)  # the default is batching: a dedicated API
+    assert runs_with(api(FINCORE_GROUP_COMMIT="false"), PER_REQUEST)
+    assert not runs_with(api(FINCORE_GROUP_COMMIT="true"), PER_REQUEST)
+    assert runs_with(api(), {"group_commit": True}) and runs_with(api(), {})
+    assert not runs_with(api(FINCORE_GROUP_COMMIT="false"), {"mail_fail": True})

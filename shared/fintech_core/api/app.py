@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import FastAPI
 
@@ -76,9 +76,9 @@ def build_app(container: Container) -> FastAPI:
     docs.install(app)
     if container.settings.naive_baseline:
         for middleware in composition.naive_middleware:  # innermost: after the size cap
-            app.add_middleware(middleware)
+            app.add_middleware(cast(Any, middleware))
     for middleware in composition.middleware:  # e.g. the rate limiter: after the size cap
-        app.add_middleware(middleware)
+        app.add_middleware(cast(Any, middleware))  # pure ASGI classes: Starlette's type is narrower
     app.add_middleware(RequestSizeLimit)
     app.add_middleware(UnhandledErrors)  # added last: outermost, so it also covers the size cap
     app.include_router(health.router())

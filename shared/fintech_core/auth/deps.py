@@ -99,5 +99,5 @@ def api_routes(app: Any) -> list[tuple[str, frozenset[str], APIRoute]]:
         route = context.original_route
         if isinstance(route, APIRoute):
             found.append((context.path_format or route.path_format,
-                          frozenset(context.methods or route.methods), route))
+                          frozenset(context.methods or route.methods or ()), route))
     return found

@@ -63,3 +63,23 @@ def bench_cpu(
         raise typer.BadParameter("choose uniform, hot or mixed")
     composed = composition(settings_for(phase))
     print(json.dumps(measure(composed, clients, seconds, workload, pipeline), indent=2))
+
+
+def bench_profile(
+    phase: Annotated[int | None, typer.Option("--phase", "-p", help="Phase (default latest)")] = None,
+    clients: Annotated[int, typer.Option(help="concurrent clients")] = 16,
+    seconds: Annotated[float, typer.Option(help="each run: unprofiled, then profiled")] = 12,
+    per_request: Annotated[bool, typer.Option(
+        help="one transaction per request (FINCORE_GROUP_COMMIT=false)")] = False,
+    gc: Annotated[bool, typer.Option(help="also time the workers' garbage collection")] = False,
+    raw: Annotated[Path | None, typer.Option(help="also write py-spy's raw samples here")] = None,
+) -> None:
+    """Where the API's CPU per transfer goes: py-spy by layer, uniform load (bench/profile_api)."""
+    import json
+
+    from fintech_core.bench.profile_api import profile
+    from fintech_core.cli.context import composition, settings_for
+
+    result = profile(composition(settings_for(phase)), clients, seconds, not per_request,
+                     keep=raw, gc_probe=gc)
+    print(json.dumps(result, indent=2))

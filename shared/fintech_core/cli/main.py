@@ -24,7 +24,7 @@ from rich.table import Table
 
 from fintech_core.chaos.cli import chaos as chaos_command
 from fintech_core.cli import context, drill
-from fintech_core.cli.bench import bench, bench_cpu
+from fintech_core.cli.bench import bench, bench_cpu, bench_profile
 from fintech_core.cli.context import composition, settings_for
 from fintech_core.labs.cli import app as lab_app
 from fintech_core.phase import Registry
@@ -42,6 +42,7 @@ console = Console()
 # consume, ...) are added by build_cli from what the phase declares.
 app.command()(bench)
 app.command("bench-cpu")(bench_cpu)
+app.command("bench-profile")(bench_profile)
 app.add_typer(lab_app, name="lab")  # workshop labs: list, start, check, generate
 app.add_typer(drill.app, name="drill")  # failure drills: list, run NAME
 

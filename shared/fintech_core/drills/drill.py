@@ -76,6 +76,14 @@ class Ctx:
         return facts
 
 
+# The API flags of a drill whose lesson is one transaction per request (FINCORE_GROUP_COMMIT off).
+# Group commit is on by default; in a batch the fault point `transfer.before_commit` fires once
+# per batch and a delay there holds every transfer queued behind it (transfers/group_commit.py),
+# so a drill that holds one request mid-transaction to show what its neighbours see (a 409 for a
+# concurrent retry, two requests waiting on one row lock, N transactions rolled back by a
+# restart) would teach batching instead. It pins the baseline mode it was written for.
+PER_REQUEST: Mapping[str, object] = {"group_commit": False}
+
 Play = Callable[[Ctx], None]
 CheckFn = Callable[[Ctx, "LedgerFacts"], "list[Check]"]
 
@@ -91,7 +99,9 @@ class Drill:
     lesson: str
     play: Play
     check: CheckFn
-    api_flags: Mapping[str, object] = field(default_factory=dict)  # a dedicated API's env
+    # The API's FINCORE_* flags the drill needs (e.g. a slow mail server, PER_REQUEST): played
+    # on an API process of its own unless the session's already runs with them (runner.py).
+    api_flags: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def description(self) -> str:

@@ -2,15 +2,18 @@
 
 Each side gets a fresh timeline, a fresh fault proxy in front of the API, fresh accounts, and
 its faults cleared before and after, so sides and runs never leak into each other. A drill with
-`api_flags` (e.g. a slow mail server) gets its own API process with that environment for the
-run; every other drill uses the session's API.
+`api_flags` (e.g. a slow mail server, or one transaction per request: drill.PER_REQUEST) gets its
+own API process with that environment for the run, unless the session's API already runs with
+those flags; every other drill uses the session's API. A drill run without a session starts one
+with its flags, so it starts one API, not two.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -22,6 +25,8 @@ from fintech_core.drills.target import Target
 from fintech_core.drills.targets import NaiveTarget, PhaseTarget
 from fintech_core.drills.timeline import Timeline
 from fintech_core.phase import Composition
+from fintech_core.settings import Settings
+from fintech_core.stack.api_server import ApiServer
 from fintech_core.stack.processes import free_port
 from fintech_core.stack.session import LabSession
 
@@ -46,7 +51,8 @@ def run(name: str, composition: Composition | None = None, against: Against = "b
         raise ValueError(f"against must be one of {sorted(SIDES)}, not {against!r}")
     own = session is None
     if session is None:
-        session = LabSession(composition)
+        flags: dict[str, Any] = dict(drill.api_flags)  # FINCORE_* flags, never a named option
+        session = LabSession(composition, **flags)
     try:
         with _stage(session, drill) as stage:
             report = DrillReport(drill.name, drill.title, drill.question, drill.fault,
@@ -60,7 +66,7 @@ def run(name: str, composition: Composition | None = None, against: Against = "b
 
 @contextlib.contextmanager
 def _stage(session: LabSession, drill: Drill) -> Iterator[Stage]:
-    if not drill.api_flags:
+    if runs_with(session.api, drill.api_flags):
         yield Stage(session.lab, session.api, session.database_url, session.composition)
         return
     api = session.lab.api(session.composition, port=free_port(), host="127.0.0.1",
@@ -70,6 +76,22 @@ def _stage(session: LabSession, drill: Drill) -> Iterator[Stage]:
         yield Stage(session.lab, api, session.database_url, session.composition)
     finally:
         api.stop()
+
+
+def runs_with(api: ApiServer, flags: Mapping[str, object]) -> bool:
+    """Whether `api` already runs with `flags`: its FINCORE_* environment says so, or, for a
+    flag it does not set, the setting's default does (Settings)."""
+    for name, wanted in flags.items():
+        actual = api.env.get(f"FINCORE_{name.upper()}")
+        if actual is None:
+            actual = _env_text(Settings.model_fields[name].default)
+        if actual.lower() != _env_text(wanted).lower():
+            return False
+    return True
+
+
+def _env_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)  # as Lab.env writes it
 
 
 def play_side(drill: Drill, stage: Stage, target_type: type[Target]) -> SideReport:

@@ -21,8 +21,8 @@ What is guaranteed, per transfer, as if the batch's transfers had run one by one
   (none commits, each is answered the error), a crash takes the whole batch down uncommitted,
   a delay holds all of it, and `times` counts batches. A batch of one is a lone request on the
   single-transaction path, hit exactly as per request. `transfer.after_commit` is hit per
-  request, after its batch committed. Drills that need one transfer to fail on its own run
-  per request, the default (FINCORE_GROUP_COMMIT=false).
+  request, after its batch committed. Drills that need one transfer to fail on its own pin
+  one transaction per request (drills/drill.py PER_REQUEST, FINCORE_GROUP_COMMIT=false).
 """
 
 from __future__ import annotations

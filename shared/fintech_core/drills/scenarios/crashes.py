@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from fintech_core.drills import checks, dbfaults, inject
-from fintech_core.drills.drill import Ctx, Drill
+from fintech_core.drills.drill import PER_REQUEST, Ctx, Drill
 from fintech_core.drills.scenarios.common import new_key, retry_until_definitive, wait_mid_transfer
 
 
@@ -37,6 +37,8 @@ KILLED_MID_TRANSFER = Drill(
            "retry debits again. One transaction is all or nothing; the key makes the retry safe.",
     play=_killed,
     check=lambda ctx, f: [checks.moved(ctx, f, "alice", 100), checks.conserved(ctx, f)],
+    # Not pinned to PER_REQUEST: the one transfer in flight is a batch of one, which group
+    # commit runs on the single-transaction path exactly as per request (group_commit.py).
 )
 
 WORKERS, EACH, AMOUNT = 4, 3, 10
@@ -88,4 +90,7 @@ DB_RESTART = Drill(
     play=_db_restart,
     check=lambda ctx, f: [checks.moved(ctx, f, SOURCES, AMOUNT, times=WORKERS * EACH),
                           checks.conserved(ctx, f)],
+    # The restart must find several transfers half done, each in its own transaction; with
+    # group commit the held delay would hold one batch and queue the other clients behind it.
+    api_flags=PER_REQUEST,
 )
