@@ -132,6 +132,14 @@ class Settings(BaseSettings):
         default=None, description="The `aud` the external provider's tokens must carry for us.")
     oidc_jwks_url: str | None = Field(
         default=None, description="Where the external provider publishes its signing keys.")
+    auth_access_ttl_seconds: int = Field(
+        default=300, ge=1, le=3600, description="Lifetime of the access tokens the lab's "
+        "issuer signs (auth/runtime.py). Short: revocation is by expiry. A chaos run lowers it "
+        "(`fcl chaos --token-ttl`) so that its writers' tokens expire mid-run.")
+    auth_clock_leeway_seconds: int = Field(
+        default=30, ge=0, le=60, description="Clock skew the verifier tolerates on exp, nbf "
+        "and iat (RFC 8725; capped at 60 s by auth/tokens.py). A chaos run sets 0 so that a "
+        "token sent at its expiry is refused and the driver's retry-after-401 path is tested.")
     # Request rates (limits/middleware.py, GCRA in Redis), per second with a burst on top. Sized
     # so that no person clicking (a page fans out to ~10 requests) and no tool driving the lab
     # (bench, chaos: the lab-driver is a service client) is ever refused, while a script looping

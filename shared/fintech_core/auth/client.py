@@ -29,12 +29,13 @@ import httpx
 
 from fintech_core.auth.seed import LAB_DRIVER, load_seeded
 from fintech_core.settings import Settings
+from fintech_core.stack.client_auth import ClientAuthUnavailable
 
 REFRESH_MARGIN_S = 30.0  # fetch a new token this long before the old one expires
 GRANT_TIMEOUT_S = 10.0  # a grant runs scrypt on the server (~50-100 ms), never minutes
 
 
-class LabAuthError(RuntimeError):
+class LabAuthError(ClientAuthUnavailable):
     """The token endpoint refused the lab-driver's grant, or could not be reached."""
 
 
@@ -59,6 +60,8 @@ class LabDriverAuth(httpx.Auth):
         self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary())
         self.grants = 0  # how many tokens were fetched (tests and the bench report read it)
+        self.retried_after_401 = 0  # requests sent again with a fresh token (chaos reports it)
+        self.expiries: list[float] = []  # epoch seconds each granted token expires (chaos)
 
     # --- the token ----------------------------------------------------------------------------
     def _usable(self, rejected: str | None) -> str | None:
@@ -80,6 +83,7 @@ class LabDriverAuth(httpx.Auth):
         margin = min(self.refresh_margin_s, ttl / 2)
         self._token = _Token(body["access_token"], time.monotonic() + ttl - margin)
         self.grants += 1
+        self.expiries.append(time.time() + ttl)
         return body["access_token"]  # type: ignore[no-any-return]
 
     def sync_token(self, rejected: str | None = None) -> str:
@@ -116,6 +120,7 @@ class LabDriverAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code == 401:
+            self.retried_after_401 += 1
             request.headers["Authorization"] = f"Bearer {self.sync_token(rejected=token)}"
             yield request
 
@@ -125,6 +130,7 @@ class LabDriverAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code == 401:
+            self.retried_after_401 += 1
             request.headers["Authorization"] = f"Bearer {await self.async_token(rejected=token)}"
             yield request
 

@@ -60,8 +60,9 @@ class AuthRuntime:
         self.verifier = TokenVerifier(self.policy, self.ring)
 
     @classmethod
-    def for_lab(cls, lab_dir: Path) -> AuthRuntime:
-        policy = TokenPolicy(ISSUER, AUDIENCE)
+    def for_lab(cls, lab_dir: Path, access_ttl: timedelta = timedelta(minutes=5),
+                leeway: timedelta = timedelta(seconds=30)) -> AuthRuntime:
+        policy = TokenPolicy(ISSUER, AUDIENCE, access_ttl=access_ttl, leeway=leeway)
         return cls(policy, load_or_create_ring(lab_dir / "auth" / "signing-keys.json", policy,
                                                utcnow()))
 
@@ -70,6 +71,9 @@ async def auth_runtime(request: Request) -> AuthRuntime:
     state = request.app.state
     runtime = getattr(state, "auth_runtime", None)
     if runtime is None:
-        runtime = AuthRuntime.for_lab(state.container.settings.lab_dir)
+        settings = state.container.settings
+        runtime = AuthRuntime.for_lab(
+            settings.lab_dir, timedelta(seconds=settings.auth_access_ttl_seconds),
+            timedelta(seconds=settings.auth_clock_leeway_seconds))
         state.auth_runtime = runtime
     return runtime  # type: ignore[no-any-return]

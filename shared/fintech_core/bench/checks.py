@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import httpx
 import psycopg
 
+from fintech_core.bench.auth import auth_of
+
 
 @dataclass(frozen=True)
 class LedgerState:
@@ -31,11 +33,16 @@ def ledger_state(database_url: str, accounts: list[str]) -> LedgerState:
 
 
 def ledger_report(api_url: str) -> dict[str, object] | None:
-    """The ledger's own verify, or None when the composed phases keep no ledger."""
+    """The ledger's own verify, or None when the composed phases keep no ledger. From phase 4
+    on it needs a token with `ledger:verify` (the lab's driver holds admin); a 401/403 raises:
+    the bench's credentials are wrong, which says nothing about the ledger."""
     spec = httpx.get(f"{api_url}/openapi.json", timeout=10).json()
     if "/ledger/verify" not in spec.get("paths", {}):
         return None
-    return httpx.get(f"{api_url}/ledger/verify", timeout=120).json()  # type: ignore[no-any-return]
+    r = httpx.get(f"{api_url}/ledger/verify", timeout=120, auth=auth_of(api_url))
+    if r.status_code in (401, 403):
+        r.raise_for_status()
+    return r.json()  # type: ignore[no-any-return]
 
 
 def verify(before: LedgerState, after: LedgerState, created: int,

@@ -9,6 +9,12 @@ By default each connection is one closed-loop client: it sends a request, waits 
 sends the next. `--rate N` switches to open loop (`bench/pacing.py`): N requests/s on a fixed
 schedule, latency measured from each request's scheduled time. Every transfer carries a fresh
 Idempotency-Key, so every request is new work.
+
+From phase 4 on every request carries `Authorization: Bearer <token>`: one token for the whole
+run, read from the environment variable FCL_LOADGEN_TOKEN (bench/auth.py sets it, checked to
+outlive the run; never an argument, which `ps` shows to every local user). Without it, no header
+(phases 0..3). An expired or refused token is not retried here: its 401s are counted in
+`statuses`, and the bench's checks (one transfer per 201, the 201 count) show the damage.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -31,11 +38,13 @@ class Workload:
     accounts: list[str]
     currency: str = "EUR"
     amount: int = 1
+    token: str | None = None  # a bearer token for every request (phase 4 on)
 
     def request(self, rng: random.Random, host: str) -> bytes:
+        auth = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
         if self.kind == "health" or (self.kind == "mixed" and rng.random() < 0.5):
             path = "/health" if self.kind == "health" else f"/accounts/{rng.choice(self.accounts)}"
-            return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+            return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode()
         if self.kind == "hot":  # every transfer credits the same account: one hot row
             dst = self.accounts[0]
             src = self.accounts[rng.randrange(1, len(self.accounts))]
@@ -44,7 +53,7 @@ class Workload:
         body = (f'{{"source_account_id":"{src}","destination_account_id":"{dst}",'
                 f'"amount":{self.amount},"currency":"{self.currency}"}}').encode()
         head = (f"POST /transfers HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                f"Idempotency-Key: {uuid.uuid4().hex}\r\nContent-Length: {len(body)}\r\n\r\n")
+                f"{auth}Idempotency-Key: {uuid.uuid4().hex}\r\nContent-Length: {len(body)}\r\n\r\n")
         return head.encode() + body
 
 
@@ -155,7 +164,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="open loop: requests/s on a fixed schedule, spread over --clients "
                         "connections (default: closed loop)")
     a = p.parse_args(argv)
-    workload = Workload(a.workload, [x for x in a.accounts.split(",") if x], a.currency)
+    workload = Workload(a.workload, [x for x in a.accounts.split(",") if x], a.currency,
+                        token=os.environ.get("FCL_LOADGEN_TOKEN") or None)
     try:
         import uvloop
 

@@ -6,7 +6,14 @@ Per phase: a fresh `fincore_bench_cost_p<k>` database, its API (no relay or cons
 is the request path alone, so phase 2's figures here are higher than in the main table, where
 its workers share the cores), and its yardstick database (bench/yardstick.py). Rows: uniform at
 1 and at the top client count, hot at the top client count; ratio to pgbench (tpcb-like, or the
-hot-account script) and to the phase's own yardstick.
+hot-account script) and to the phase's own yardstick; CPU milliseconds per request of the API's
+processes, PostgreSQL's and Redis's (bench/cpu.py), the steadier figure on a shared machine: the
+difference between phase k and k-1 is what phase k's concern costs a transfer (phase 4: token
+verification, ownership checks, the rate limiter's Redis call and the amount limits).
+
+From phase 4 on the load runs as the lab's driver (bench/auth.py), a service client whose
+per-service rate bucket is sized above what the bench drives: a `429` count in a row means the
+limiter, not the API, set that row's pace (the `rate_limited` field; it should be 0).
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fintech_core.bench import checks, pgbench
+from fintech_core.bench import auth, checks, pgbench
+from fintech_core.bench.cpu import CpuMeter
 from fintech_core.bench.profiles import YARDSTICK, Profile
 from fintech_core.bench.yardstick import prepare
 from fintech_core.db.admin import drop_database
@@ -72,12 +80,18 @@ def measure(lab: Lab, composition: Composition, profile: Profile, api_workers: i
                              db_pool_max=max(profile.clients) // api_workers + 2)
             api.workers = api_workers
             api.start()
+            auth.register(api.url(), phase, scoped.settings)
             try:
                 accounts = accounts or seed(api.url(), accounts_n)
+                pid = api.running_pid()
+                assert pid is not None
+                meter = CpuMeter(pid, scoped)
                 for workload, clients in cases(profile):
                     progress(f"phase costs: phase {k}, {mode}, {workload} {clients}")
                     before = checks.ledger_state(db_url, accounts)
+                    cpu_before = meter.read()
                     result = loadgen(api.url(), workload, clients, profile.seconds, accounts)
+                    cpu = CpuMeter.per_request(cpu_before, meter.read(), result["requests"])
                     after = checks.ledger_state(db_url, accounts)
                     verdict = checks.verify(before, after, result["statuses"].get("201", 0),
                                             checks.ledger_report(api.url()))
@@ -89,7 +103,10 @@ def measure(lab: Lab, composition: Composition, profile: Profile, api_workers: i
                         "ratio": round(result["per_second"] / tps, 3) if tps else None,
                         "yardstick_tps": y,
                         "vs_yardstick": round(result["per_second"] / y, 3) if y else None,
+                        "cpu_ms_per_request": cpu,
+                        "rate_limited": result["statuses"].get("429", 0),
                         "checks": verdict})
             finally:
                 api.stop()
+                auth.forget(api.url())
     return rows

@@ -38,6 +38,7 @@ from typing import Any
 
 import psutil
 
+from fintech_core.bench import auth
 from fintech_core.bench.cpu import _cpu_seconds, postgres_processes
 from fintech_core.bench.runner import loadgen, seed
 from fintech_core.db.admin import drop_database
@@ -138,6 +139,7 @@ def profile(composed: Composition, clients: int, seconds: float, group_commit: b
                 [str(GC_PROBE), *filter(None, [api.env.get("PYTHONPATH")])])
             api.env["FCL_GC_PROBE_DIR"] = str(probe_dir)
         api.start()
+        auth.register(api.url(), composed, lab.settings)  # phase 4 on: as the lab's driver
         try:
             accounts = seed(api.url(), 200)
             pid = api.running_pid()
@@ -168,6 +170,7 @@ def profile(composed: Composition, clients: int, seconds: float, group_commit: b
                 raise SystemExit(f"py-spy wrote no samples: {err.strip()[-500:]}")
         finally:
             api.stop()
+            auth.forget(api.url())
             if probe_dir is not None:
                 shutil.rmtree(probe_dir, ignore_errors=True)
     finally:

@@ -43,16 +43,23 @@ def phase_costs_table(run: BenchRun) -> Table | None:
         return None
     t = Table(title="what each phase costs on the request path (no relay or consumers running)")
     for col in ("phase", "mode", "workload", "clients", "transfers/s", "pgbench tps", "ratio",
-                "yardstick tps", "x yardstick", "p50 ms", "p99 ms", "errors", "checks"):
+                "yardstick tps", "x yardstick", "p50 ms", "p99 ms", "CPU ms/req", "429",
+                "errors", "checks"):
         t.add_column(col, justify="right")
     for r in run.phase_costs:
         api = r["api"]
         t.add_row(str(r["phase"]), r["mode"], r["workload"], str(r["clients"]),
                   f"{api['per_second']:.0f}", f"{r['pgbench']['tps']:.0f}",
                   f"{r['ratio']:.2f}", *_yardstick(r), f"{api['latency_ms']['p50']:.1f}",
-                  f"{api['latency_ms']['p99']:.1f}", str(errors(api)),
-                  "[green]ok[/]" if r["checks"]["ok"] else "[red]FAIL[/]")
+                  f"{api['latency_ms']['p99']:.1f}", cpu_cell(r), str(r.get("rate_limited", 0)),
+                  str(errors(api)), "[green]ok[/]" if r["checks"]["ok"] else "[red]FAIL[/]")
     return t
+
+
+def cpu_cell(r: dict[str, Any]) -> str:
+    """CPU ms per request, all processes (API + PostgreSQL + Redis); '-' in older results."""
+    cpu = r.get("cpu_ms_per_request")
+    return "-" if not cpu else f"{cpu['total']:.2f}"
 
 
 def events_table(run: BenchRun) -> Table | None:

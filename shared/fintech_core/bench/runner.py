@@ -6,6 +6,7 @@ and consumers run throughout, and the events part follows: each phase may declar
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from fintech_core.bench import checks, pgbench, phase_costs
+from fintech_core.bench import auth, checks, pgbench, phase_costs
 from fintech_core.bench.profiles import YARDSTICK, Profile
 from fintech_core.db.admin import drop_database, ensure_database
 from fintech_core.db.urls import with_database
@@ -53,18 +54,21 @@ class BenchRun:
 
 def loadgen(url: str, workload: str, clients: int, seconds: float, accounts: list[str],
             rate: float | None = None) -> dict[str, Any]:
-    """Closed loop with `clients` connections, or open loop at `rate` requests/s over them."""
+    """Closed loop with `clients` connections, or open loop at `rate` requests/s over them.
+    From phase 4 on, as the lab's driver: one token for the run, in the environment."""
     paced = [] if rate is None else ["--rate", str(rate)]
     out = subprocess.run(
         [sys.executable, "-m", "fintech_core.bench.loadgen", "--url", url, "--workload", workload,
          "--clients", str(clients), "--seconds", str(seconds), "--accounts", ",".join(accounts),
-         *paced], check=True, capture_output=True, text=True, timeout=2 * seconds + 120)
+         *paced], check=True, capture_output=True, text=True, timeout=2 * seconds + 120,
+        env={**os.environ, **auth.loadgen_env(url, seconds)})
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
 def seed(api_url: str, n: int) -> list[str]:
+    """`n` accounts holding SEED_BALANCE each (from phase 4 on, held by the lab's driver)."""
     accounts = []
-    with httpx.Client(base_url=api_url, timeout=30) as http:
+    with httpx.Client(base_url=api_url, timeout=30, auth=auth.auth_of(api_url)) as http:
         for i in range(n):
             r = http.post("/accounts", json={"owner": f"bench-{i}", "currency": "EUR"})
             r.raise_for_status()
@@ -112,6 +116,7 @@ def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
              for make in composition.bench_parts]
     ys_url = phase_costs.yardstick_db(lab, composition, profile.accounts)
     api.start()
+    auth.register(api.url(), composition, lab.settings)
     run = BenchRun(profile.name, phase, api_workers, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     try:
         for part in parts:
@@ -147,6 +152,7 @@ def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
                                  "yardstick_tps": ys,
                                  "vs_yardstick": round(result["per_second"] / ys, 3) if ys
                                  else None,
+                                 "rate_limited": result["statuses"].get("429", 0),
                                  "checks": verdict})
         for part in parts:
             run.parts[part.name] = part.measure(api.url(), accounts, run.rows, profile.seconds,
@@ -155,6 +161,7 @@ def _run(lab: Lab, profile: Profile, composition: Composition, api_workers: int,
         for part in parts:
             part.stop()
         api.stop()
+        auth.forget(api.url())
     measured = {(r["workload"], r["clients"]): r["pgbench"]["tps"] for r in run.rows}
 
     def pgbench_tps(workload: str, clients: int) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from fintech_core.chaos.config import ChaosConfig
 from fintech_core.chaos.faults import registry
 
 ALL_FAULTS = ",".join(registry(None))
+DEFAULT_TOKEN_TTL_S = 30  # phase 4 on: several expiries in any run longer than a minute
 
 
 def chaos(
@@ -37,6 +38,12 @@ def chaos(
     drain_bound: Annotated[float, typer.Option(help="Seconds the async path may take to drain "
                                                "its backlog after the broker returns, and "
                                                "after the run.")] = 120.0,
+    token_ttl: Annotated[int | None, typer.Option(
+        help="Phases that verify tokens (4 on): the API's access-token lifetime in seconds for "
+             "this run, default 30, so tokens expire mid-run; the API then allows no clock "
+             "leeway and the driver renews only when a token is refused or expired, so the "
+             "writers cross expiries and 401 retries, and the run fails if it crossed none. "
+             "0: the API's own TTL (300 s) and leeway.")] = None,
     out: Annotated[Path, typer.Option(help="Where the operation log and results go.")] = Path("results"),
 ) -> None:
     """Move money with many workers, random client timeouts and retries while faults hit the
@@ -49,17 +56,28 @@ def chaos(
 
     console = Console()
     settings = settings_for(phase).model_copy(update={"database_prefix": CHAOS_DATABASE_PREFIX})
-    options = {"broker_outage_s": broker_outage, "drain_bound_s": drain_bound}
+    options: dict[str, float] = {"broker_outage_s": broker_outage, "drain_bound_s": drain_bound}
     console.log(f"starting the lab (phase {settings.phase})")
     try:
         composed = composition(settings)
         every = ",".join(registry(None, composed.chaos_faults))
         names = every if faults == "all" else "" if faults == "none" else faults
+        if token_ttl and composed.client_auth is None:
+            raise ValueError(f"--token-ttl needs a phase that verifies tokens (phase "
+                             f"{settings.phase} has none)")
+        ttl = (DEFAULT_TOKEN_TTL_S if token_ttl is None else token_ttl
+               ) if composed.client_auth is not None else 0
+        session_flags: dict[str, Any] = {}
+        if ttl:
+            options["token_ttl_s"] = ttl
+            session_flags = {"auth_access_ttl_seconds": ttl, "auth_clock_leeway_seconds": 0}
         config = ChaosConfig(phase=settings.phase, target=target, transfers=transfers,
                              workers=workers, accounts=accounts,
                              faults=tuple(n for n in names.split(",") if n),
                              fault_every=fault_every, seed=seed, extra=options)
-        with LabSession(composed, settings=settings) as s:
+        with LabSession(composed, settings=settings, **session_flags) as s:
+            if ttl and hasattr(s.auth, "refresh_margin_s"):
+                s.auth.refresh_margin_s = 0.0  # used to its expiry: see --token-ttl
             env = ChaosEnv(s.api, s.database_url, s.lab.postgres, settings.phase,
                            composed.chaos_hooks, composed.chaos_faults, s, options)
             console.log(f"API {s.url}, database {s.database_url}, faults {config.faults or 'none'}")

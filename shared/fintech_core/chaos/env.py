@@ -35,6 +35,8 @@ class ChaosEnv:
     # Numbers faults measure for hooks to judge and report (e.g. drain times), per run.
     measures: dict[str, Any] = field(default_factory=dict)
     run_started: float | None = None  # epoch seconds, set by the runner: hooks scope rows to it
+    # The driver's httpx auth when there is no session (a test's dedicated phase-4 API).
+    client_auth: Any = None
 
     @property
     def api_url(self) -> str:
@@ -42,8 +44,9 @@ class ChaosEnv:
 
     @property
     def auth(self) -> Any:
-        """httpx auth for the lab's driver when the session's composition needs one."""
-        return self.session.auth if self.session is not None else None
+        """httpx auth for the lab's driver when the composition needs one (phase 4 on): the
+        session's, else `client_auth`; None through phase 3."""
+        return self.session.auth if self.session is not None else self.client_auth
 
     def wait_api_gone(self, timeout: float = 10) -> bool:
         """True once the process is gone *and* its port is closed. Both are needed: a dying

@@ -30,7 +30,14 @@ class Facts:
     keys: dict[str, KeyRow] = field(default_factory=dict)
 
 
-def read_facts(database_url: str, target: str, accounts: list[str], principal: str) -> Facts:
+def read_facts(database_url: str, target: str, accounts: list[str], principal: str,
+               key_prefix: str | None = None) -> Facts:
+    """Balances, transfers of the run's accounts and the run's idempotency keys, from one
+    snapshot. The run's keys are those of `principal` (phases 0..3: the run's own self-declared
+    caller, so *every* key it holds is the run's and an unknown one is a violation) and, when
+    `key_prefix` is given, starting with it (phase 4: the principal is the token's subject, the
+    lab's driver, shared by every run and tool; the run's keys are those it minted, all
+    `<run_id>-<op>`)."""
     with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
         if target == "naive":
             rows = conn.execute("SELECT id::text, balance FROM naive_accounts"
@@ -49,5 +56,7 @@ def read_facts(database_url: str, target: str, accounts: list[str], principal: s
             keys = {r[0]: KeyRow(r[1], r[2] or r[3]) for r in conn.execute(
                 "SELECT key, response_status, response_body::jsonb ->> 'id',"
                 "       response_body::jsonb ->> 'transfer_id'"
-                "  FROM idempotency_keys WHERE principal = %s", (principal,))}
+                "  FROM idempotency_keys WHERE principal = %(p)s"
+                "   AND (%(prefix)s::text IS NULL OR starts_with(key, %(prefix)s::text))",
+                {"p": principal, "prefix": key_prefix})}
     return Facts(balances, transfers, keys)

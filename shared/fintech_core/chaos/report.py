@@ -25,6 +25,7 @@ def figures(records: Iterable[Record]) -> dict[str, Any]:
     faults: Counter[str] = Counter()
     run: Record = {}
     end: Record = {}
+    tokens: Record | None = None
     for r in records:
         kind = r["kind"]
         if kind == "attempt":
@@ -42,6 +43,8 @@ def figures(records: Iterable[Record]) -> dict[str, Any]:
             run = r
         elif kind == "end":
             end = r
+        elif kind == "tokens":
+            tokens = {k: v for k, v in r.items() if k != "kind"}
     operations = end.get("operations", len(finals))
     return {
         "target": run.get("target"), "phase": run.get("phase"), "accounts": len(run.get("accounts", [])),
@@ -52,6 +55,8 @@ def figures(records: Iterable[Record]) -> dict[str, Any]:
         "responses": dict(sorted(statuses.items())), "snapshots": snapshots,
         "faults": dict(sorted(faults.items())), "faults_skipped": run.get("faults_skipped", {}),
         "duration_s": round(end.get("duration_s", 0.0), 1),
+        # Phase 4: the writers' access tokens (TTL, grants, expiries crossed, 401 retries).
+        **({"tokens": tokens} if tokens is not None else {}),
     }
 
 
@@ -83,6 +88,10 @@ def render(res: dict[str, Any], console: Console) -> None:
         table.add_row(name.replace("_", " "), str(f[name]))
     table.add_row("responses", ", ".join(f"{k}: {v}" for k, v in f["responses"].items()))
     table.add_row("faults injected", ", ".join(f"{k}: {v}" for k, v in f["faults"].items()) or "none")
+    if "tokens" in f:
+        t = f["tokens"]
+        table.add_row("access tokens", f"TTL {t['ttl_s']} s, {t['expiries_crossed']} expiries "
+                                       f"crossed, {t['retried_after_401']} retried after 401")
     for kind, why in f["faults_skipped"].items():
         table.add_row(f"[dim]skipped {kind}[/]", f"[dim]{why}[/]")
     for h in res["hooks"]:

@@ -22,6 +22,7 @@ import psycopg
 from fintech_core.chaos.config import ChaosConfig
 from fintech_core.chaos.oplog import OpLog
 from fintech_core.chaos.targets import SNAPSHOT_SQL, Answer, BankTarget, NaiveTarget
+from fintech_core.stack.client_auth import ClientAuthUnavailable
 
 
 def settles(status: int, code: str | None) -> bool:
@@ -81,6 +82,10 @@ class Workload:
         except httpx.TimeoutException:
             return None, "timeout"
         except httpx.TransportError as exc:
+            return None, type(exc).__name__
+        except ClientAuthUnavailable as exc:
+            # Phase 4: the token expired and its renewal met the fault (API killed, database
+            # down). Nothing was sent: retried like a dropped connection.
             return None, type(exc).__name__
 
     async def reader(self, database_url: str) -> None:

@@ -11,6 +11,8 @@ and what phase 3 costs a POST /transfers.
   own relay and consumers, as phase 3's has) runs the same closed-loop uniform load as the
   phase-3 API, alternately, twice each; `phase3_over_phase2` is the ratio of their transfer
   rates. Payments are not on the transfer path: it should be 1 within the machine's noise.
+  Run at a later phase N, the comparison is phase N-1 against N (`phaseN_over_phaseN-1`), each
+  API driven as its composition requires (bench/auth.py: phase 4's as the lab's driver).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from fintech_core.bench import checks
+from fintech_core.bench import auth, checks
 from fintech_core.payments import bench_probes as probe
 from fintech_core.phase import Composition, compose
 from fintech_core.provider_sim.secrets import load_or_create
@@ -82,18 +84,19 @@ class PaymentsBench:
             n = max(20, min(WEBHOOKS, int(backlog / 6)))
             out["webhooks"], verdicts["webhooks_one_effect_each"] = self._ingestion(api_url, n)
             progress("payments: pay-in end to end (POST /payments -> SETTLED by webhook)")
-            with httpx.Client(base_url=api_url, timeout=30) as http:
+            with httpx.Client(base_url=api_url, timeout=30, auth=auth.auth_of(api_url)) as http:
                 account = probe.open_account(http, f"{self.tag}-latency")
             latency = probe.payin_latency(api_url, self.db_url, account, max(10, n // 4))
             out["payin"] = latency
             verdicts["payins_settled"] = latency["settled"] == latency["payments"]
-        progress("payments: POST /transfers, phase 2 vs phase 3, alternately")
+        progress(f"payments: POST /transfers, phase {self.previous.number} vs phase "
+                 f"{self.composition.number}, alternately")
         out["transfers"], ok = self._transfer_cost(api_url, accounts, seconds, loadgen)
         verdicts.update(ok)
         return {**out, "checks": {**verdicts, "ok": all(verdicts.values())}}
 
     def _ingestion(self, api_url: str, n: int) -> tuple[dict[str, Any], bool]:
-        with httpx.Client(base_url=api_url, timeout=30) as http:
+        with httpx.Client(base_url=api_url, timeout=30, auth=auth.auth_of(api_url)) as http:
             account = probe.open_account(http, f"{self.tag}-webhooks")
             self._admin("/knobs", provider="ledgerpay", lose_webhooks=True, times=n)
             try:
@@ -110,11 +113,15 @@ class PaymentsBench:
     def _transfer_cost(self, api_url: str, accounts: list[str], seconds: float,
                        loadgen: LoadGen) -> tuple[dict[str, Any], dict[str, bool]]:
         lab, prev = self.lab, self.previous
+        # Labelled by the phases compared: run at phase 3, phase 3 against 2 (payments, off the
+        # transfer path: ~1); at a later phase, that phase against the one before it.
+        older, newer = f"phase{prev.number}", f"phase{self.composition.number}"
         url2 = lab.prepare_database(prev)
         api2 = lab.api(prev, port=free_port(), host="127.0.0.1", **self.flags)
         api2.workers = 2
         workers = lab.workers(prev, tag=f"{self.tag}p{prev.number}", **self.flags)
         api2.start()
+        auth.register(api2.url(), prev, lab.settings)
         for w in workers:
             w.start()
         try:
@@ -122,11 +129,11 @@ class PaymentsBench:
 
             accounts2 = seed(api2.url(), len(accounts))
             clients = 4
-            runs: dict[str, list[float]] = {"phase2": [], "phase3": []}
+            runs: dict[str, list[float]] = {older: [], newer: []}
             money_ok = True
             for _ in range(2):
-                for label, url, db, accs in (("phase2", api2.url(), url2, accounts2),
-                                             ("phase3", api_url, self.db_url, accounts)):
+                for label, url, db, accs in ((older, api2.url(), url2, accounts2),
+                                             (newer, api_url, self.db_url, accounts)):
                     before = checks.ledger_state(db, accs)
                     r = loadgen(url, "uniform", clients, seconds, accs)
                     after = checks.ledger_state(db, accs)
@@ -137,8 +144,9 @@ class PaymentsBench:
             for w in workers:
                 w.stop()
             api2.stop()
-        p2, p3 = sum(runs["phase2"]) / 2, sum(runs["phase3"]) / 2
+            auth.forget(api2.url())
+        p2, p3 = sum(runs[older]) / 2, sum(runs[newer]) / 2
         return ({"clients": clients, "seconds_each": seconds, "per_second": runs,
-                 "phase2_mean": round(p2, 1), "phase3_mean": round(p3, 1),
-                 "phase3_over_phase2": round(p3 / p2, 3) if p2 else None},
+                 f"{older}_mean": round(p2, 1), f"{newer}_mean": round(p3, 1),
+                 f"{newer}_over_{older}": round(p3 / p2, 3) if p2 else None},
                 {"transfers_money_checks": bool(money_ok)})

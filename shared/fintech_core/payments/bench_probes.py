@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from fintech_core.bench.auth import auth_of
 from fintech_core.provider_sim.personalities import ledgerpay
 from fintech_core.provider_sim.secrets import load_or_create
 
@@ -109,7 +110,7 @@ def settled_effects(db_url: str, ids: list[str]) -> dict[str, int]:
 def payin_latency(api_url: str, db_url: str, account: str, n: int,
                   timeout_s: float = 60.0) -> dict[str, Any]:
     sent: dict[str, float] = {}
-    with httpx.Client(base_url=api_url) as http:
+    with httpx.Client(base_url=api_url, auth=auth_of(api_url)) as http:
         for _ in range(n):
             t0 = time.time()
             sent[create_payment(http, account, 1000)] = t0

@@ -44,7 +44,7 @@ class _ProviderFault:
             sim.reset()
             seed = int(env.options.get("seed", 7))
             env.measures[sup.WORKLOAD] = PaymentsWorkload(
-                env.api_url, f"chaos{int(env.run_started or 0)}", seed).start()
+                env.api_url, f"chaos{int(env.run_started or 0)}", seed, auth=env.auth).start()
 
     def quiesce(self, env: ChaosEnv) -> None:
         """The bank workload ended: stop the payments workload (once), disarm the knobs, and

@@ -7,6 +7,8 @@ after a timeout, a dropped connection, a 409 in flight or a 5xx, until a definit
 answer to a create is 202 (accepted); what happened is judged later from PostgreSQL and the
 provider's settlement report, never from the answers. A background thread runs a steady trickle
 for the whole run; each provider fault also runs a burst while its knob is armed (`burst`).
+From phase 4 every request carries the lab driver's token (`auth`, the chaos run's); a token
+whose renewal meets a fault (API down) is retried like a dropped connection.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from typing import Any
 
 import httpx
 
+from fintech_core.stack.client_auth import ClientAuthUnavailable
+
 PROVIDERS = ("ledgerpay", "stripeish")
 DEFINITE = frozenset({202, 400, 404, 409, 422})  # 409 only when not "in flight"
 
 
 class PaymentsWorkload:
     def __init__(self, api_url: str, run_id: str, seed: int, accounts: int = 4,
-                 pause_s: float = 0.15, key_deadline_s: float = 120.0) -> None:
-        self.api_url, self.run_id = api_url, run_id
+                 pause_s: float = 0.15, key_deadline_s: float = 120.0, auth: Any = None) -> None:
+        self.api_url, self.run_id, self.auth = api_url, run_id, auth
         self.rng, self.lock = random.Random(seed), threading.Lock()
         self.pause_s, self.key_deadline_s = pause_s, key_deadline_s
         self.counts: Counter[str] = Counter()  # "<op> <status>" and retries, for the figures
@@ -38,14 +42,14 @@ class PaymentsWorkload:
         self.accounts = [self._open(i) for i in range(accounts)]
 
     def _open(self, i: int) -> str:
-        with httpx.Client(base_url=self.api_url, timeout=30) as http:
+        with httpx.Client(base_url=self.api_url, timeout=30, auth=self.auth) as http:
             for _ in range(60):  # the API may be restarting under a fault
                 try:
                     r = http.post("/accounts", json={"owner": f"{self.run_id}-pay-{i}",
                                                      "currency": "EUR"})
                     if r.status_code == 201:
                         return str(r.json()["id"])
-                except httpx.TransportError:
+                except (httpx.TransportError, ClientAuthUnavailable):
                     pass
                 time.sleep(0.5)
         raise RuntimeError("could not open the payments workload's accounts")
@@ -79,7 +83,7 @@ class PaymentsWorkload:
                 code = r.json().get("code") if r.status_code >= 400 else None
                 definite = r.status_code in DEFINITE and code != "idempotency-key-in-flight"
                 status = str(r.status_code)
-            except (httpx.TransportError, ValueError):
+            except (httpx.TransportError, ClientAuthUnavailable, ValueError):
                 definite, status, r = False, "no-answer", None
             if definite or time.monotonic() > deadline:
                 break
@@ -96,12 +100,13 @@ class PaymentsWorkload:
 
     def burst(self, n: int) -> None:
         """n operations at once (a fault's knob is armed for about that many)."""
-        with httpx.Client(base_url=self.api_url) as http, ThreadPoolExecutor(min(n, 6)) as pool:
+        with httpx.Client(base_url=self.api_url, auth=self.auth) as http, \
+                ThreadPoolExecutor(min(n, 6)) as pool:
             list(pool.map(lambda _: self.one(http), range(n)))
 
     # --- the steady trickle -------------------------------------------------------------------
     def _loop(self) -> None:
-        with httpx.Client(base_url=self.api_url) as http:
+        with httpx.Client(base_url=self.api_url, auth=self.auth) as http:
             while not self.stopped.is_set():
                 self.one(http)
                 self.stopped.wait(self.pause_s)

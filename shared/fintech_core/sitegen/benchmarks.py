@@ -43,13 +43,15 @@ def _phase_costs(costs: list[dict[str, Any]]) -> str:
     rows = [[r["phase"], r["mode"], r["workload"], r["clients"], r["api"]["per_second"],
              round(r["pgbench"]["tps"] or 0), r["ratio"], round(r.get("yardstick_tps") or 0),
              r.get("vs_yardstick") or "-", r["api"]["latency_ms"]["p50"],
-             r["api"]["latency_ms"]["p99"], "ok" if r["checks"]["ok"] else "FAIL"]
+             r["api"]["latency_ms"]["p99"],
+             (r.get("cpu_ms_per_request") or {}).get("total", "-"), r.get("rate_limited", "-"),
+             "ok" if r["checks"]["ok"] else "FAIL"]
             for r in costs]
     return ("\n\n**What each phase costs on the request path** (same run; no relay or consumers "
             "running; `x yardstick`: against the phase's own statements driven by pgbench)\n\n"
             + table(["phase", "mode", "workload", "clients", "transfers/s", "pgbench tps",
-                     "ratio", "yardstick tps", "x yardstick", "p50 ms", "p99 ms", "checks"],
-                    rows))
+                     "ratio", "yardstick tps", "x yardstick", "p50 ms", "p99 ms",
+                     "CPU ms/req", "429", "checks"], rows))
 
 
 def latest_result(results_dir: Path) -> Path | None:
