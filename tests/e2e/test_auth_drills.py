@@ -10,19 +10,10 @@ from __future__ import annotations
 import pytest
 
 from fintech_core.drills.report import SideReport
-from fintech_core.drills.runner import run
 from fintech_core.stack.session import LabSession
+from tests.e2e.drill_support import play
 
 pytestmark = pytest.mark.e2e
-
-
-def play(s: LabSession, name: str) -> tuple[SideReport, SideReport]:
-    report = run(name, session=s)
-    naive, phase = report.side("naive"), report.side("phase")
-    assert not (naive.skipped or phase.skipped), (naive.skipped, phase.skipped)
-    assert report.ok, phase.verdict
-    assert (naive.outcome, phase.outcome) == ("broken", "held"), (naive.verdict, phase.verdict)
-    return naive, phase
 
 
 def naive_balance(s: LabSession, side: SideReport, label: str) -> float:

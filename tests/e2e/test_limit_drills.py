@@ -12,20 +12,11 @@ import pytest
 import redis
 
 from fintech_core.drills.report import SideReport
-from fintech_core.drills.runner import run
 from fintech_core.drills.scenarios.limits import BURST_N, RACE_AMOUNT, RACE_LIMIT, RACE_N
 from fintech_core.stack.session import LabSession
+from tests.e2e.drill_support import play
 
 pytestmark = pytest.mark.e2e
-
-
-def play(s: LabSession, name: str) -> tuple[SideReport, SideReport]:
-    report = run(name, session=s)
-    naive, phase = report.side("naive"), report.side("phase")
-    assert not (naive.skipped or phase.skipped), (naive.skipped, phase.skipped)
-    assert report.ok, phase.verdict
-    assert (naive.outcome, phase.outcome) == ("broken", "held"), (naive.verdict, phase.verdict)
-    return naive, phase
 
 
 def naive_moves(s: LabSession, side: SideReport) -> tuple[int, float]:

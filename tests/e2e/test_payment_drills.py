@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from fintech_core.drills.report import SideReport
-from fintech_core.drills.runner import run
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.session import LabSession
+from tests.e2e.drill_support import play
 from tests.integration.payments_support import payments_session
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +24,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def s(lab: Lab) -> Iterator[LabSession]:
     yield from payments_session(lab, simulator=True)
-
-
-def play(s: LabSession, name: str) -> tuple[SideReport, SideReport]:
-    report = run(name, session=s)
-    naive, phase = report.side("naive"), report.side("phase")
-    assert not (naive.skipped or phase.skipped), (naive.skipped, phase.skipped)
-    assert report.ok, phase.verdict
-    assert (naive.outcome, phase.outcome) == ("broken", "held"), (naive.verdict, phase.verdict)
-    return naive, phase
 
 
 def naive_balance(s: LabSession, side: SideReport) -> float:
