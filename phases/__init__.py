@@ -13,9 +13,10 @@ from phases.phase01_ledger import PHASE as PHASE_1
 from phases.phase02_events import PHASE as PHASE_2
 from phases.phase03_payments import PHASE as PHASE_3
 from phases.phase04_auth import PHASE as PHASE_4
+from phases.phase05_fraud import PHASE as PHASE_5
 
 REGISTRY = Registry(
-    phases=(PHASE_0, PHASE_1, PHASE_2, PHASE_3, PHASE_4),
+    phases=(PHASE_0, PHASE_1, PHASE_2, PHASE_3, PHASE_4, PHASE_5),
     entrypoints=Entrypoints(cli_module="phases.entrypoints",
                             app_factory="phases.entrypoints:create_app"),
 )

@@ -53,14 +53,16 @@ def bootstrap(settings: Settings, composition: Composition, *,
     group_commit = GroupCommit(
         uow_factory, dict(composition.batch_extensions), faults, settings.group_commit_max_batch,
         settings.group_commit_max_wait_us) if settings.group_commit else None
+    resources = {name: build(settings) for name, build in composition.resources.items()}
     return Container(
         settings=settings,
         composition=composition,
         database_url=url,
         uow_factory=uow_factory,
-        transfers=TransferService(composition.pipeline),
+        transfers=TransferService(composition.pipeline, resources),
         faults=faults,
         mailer=mailer or InlineMailer(settings.mail_latency_ms, settings.mail_fail),
         pool=pool,
         group_commit=group_commit,
+        resources=resources,
     )

@@ -3,7 +3,7 @@ app.state), background tasks and CLI commands. It holds no wiring logic: bootstr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -27,6 +27,8 @@ class Container:
     mailer: Any
     pool: AsyncConnectionPool | None = None
     group_commit: GroupCommit | None = None  # None: one transaction per request
+    # The composition's process-wide resources (Phase.resources), by name.
+    resources: dict[str, Any] = field(default_factory=dict)
 
     async def open(self) -> None:
         if self.pool is not None:
@@ -35,6 +37,9 @@ class Container:
     async def close(self) -> None:
         if self.group_commit is not None:
             await self.group_commit.close()
+        for resource in self.resources.values():
+            if hasattr(resource, "aclose"):
+                await resource.aclose()
         if self.pool is not None:
             await self.pool.close()
 

@@ -108,6 +108,11 @@ class Phase:
     fault_points: Mapping[str, str] = field(default_factory=dict)  # name -> where it fires
     transfer_steps: tuple[Change, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Process-wide objects a pipeline step or route needs beyond its transaction (phase 5's
+    # fraud engine: rules, a Redis client, a time budget): name -> (Settings) -> object, built
+    # once per process by bootstrap, reached as `ctx.resource(name)` or `container.resources`,
+    # closed at shutdown when they have `aclose()`. Building one must not connect anything.
+    resources: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     # How a group-commit batch wraps an extension that locks rows, so that its locks are
     # answered from the batch's snapshot (transfers/batch.py); the last phase's wins per name.
     batch_extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
@@ -145,6 +150,7 @@ class Composition:
     routers: tuple[RouterFactory, ...] = ()
     extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     batch_extensions: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    resources: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     features: frozenset[str] = frozenset()
     background_tasks: tuple[BackgroundTask, ...] = ()
     replaced_routes: frozenset[str] = frozenset()
@@ -203,6 +209,12 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
     def every(attr: str) -> tuple[Any, ...]:
         return tuple(item for p in phases for item in getattr(p, attr))
 
+    resources: dict[str, Callable[[Any], Any]] = {}
+    for phase in phases:
+        clash = set(resources) & set(phase.resources)
+        if clash:
+            raise ValueError(f"phase {phase.slug} redefines resources {sorted(clash)}")
+        resources.update(phase.resources)
     extensions: dict[str, Callable[[Any], Any]] = {}
     batch_extensions: dict[str, Callable[[Any], Any]] = {}
     for phase in phases:
@@ -211,7 +223,8 @@ def compose(phases: Sequence[Phase], entrypoints: Entrypoints) -> Composition:
     return Composition(
         phases=tuple(phases), pipeline=pipeline, entrypoints=entrypoints,
         routers=every("routers"), extensions=extensions, batch_extensions=batch_extensions,
-        features=frozenset(every("features")), background_tasks=every("background_tasks"),
+        resources=resources, features=frozenset(every("features")),
+        background_tasks=every("background_tasks"),
         replaced_routes=frozenset(every("replaces_routes")), workers=every("workers"),
         naive_routers=every("naive_routers"), naive_middleware=every("naive_middleware"),
         middleware=every("middleware"), seeders=every("seeders"),

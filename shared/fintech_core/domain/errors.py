@@ -60,6 +60,14 @@ class AmountTooPrecise(InvalidAmount):
     code = "amount-too-precise"
 
 
+class Declined(Rejected):
+    """A refusal decided by policy on an otherwise valid transfer (phase 5's fraud block). It is
+    recorded as a FAILED transfer, like insufficient funds; its code is deliberately generic:
+    the client is not told which rule fired (the auditor is, on GET /transfers/{id})."""
+
+    code = "transfer-declined"
+
+
 class AccountStateConflict(DomainError):
     code = "account-state-conflict"
 

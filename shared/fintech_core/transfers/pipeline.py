@@ -5,11 +5,16 @@ Phase 0 declares the base steps; later phases insert (auth, limits, fraud, outbo
 *check* (reads, may reject) or an *effect* (writes). Composition refuses a check placed after an
 effect, which is what guarantees that a rejected transfer has written nothing before it was
 rejected: "bad input changes nothing" holds by construction, not by care.
+
+A *record* step writes what must be kept whatever the outcome, as long as the transfer itself
+is recorded (phase 5's fraud decision): it runs in order like an effect when the transfer goes
+through, and again when a check's refusal is recorded as a FAILED transfer
+(transfers/service.py). It must tolerate the checks that never ran. It moves no money.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from uuid import UUID
@@ -35,11 +40,17 @@ class TransferContext:
     accounts: dict[UUID, Account] = field(default_factory=dict)
     transfer: Transfer | None = None
     parts: dict[type, Any] = field(default_factory=dict)
+    resources: Mapping[str, Any] = field(default_factory=dict)  # Phase.resources, built
 
     @classmethod
     def seeded(cls, uow: UnitOfWork, command: TransferCommand, transfer_id: UUID, principal: str,
-               parts: Iterable[object] = ()) -> TransferContext:
-        return cls(uow, command, transfer_id, principal, parts={type(p): p for p in parts})
+               parts: Iterable[object] = (),
+               resources: Mapping[str, Any] | None = None) -> TransferContext:
+        return cls(uow, command, transfer_id, principal, parts={type(p): p for p in parts},
+                   resources=resources or {})
+
+    def resource(self, name: str) -> Any:
+        return self.resources[name]
 
     def part(self, kind: type[Part]) -> Part:
         if kind not in self.parts:
@@ -56,7 +67,7 @@ StepFn = Callable[[TransferContext], Awaitable[None]]
 @dataclass(frozen=True)
 class Step:
     name: str
-    kind: Literal["check", "effect"]
+    kind: Literal["check", "effect", "record"]
     run: StepFn
 
 
@@ -112,7 +123,7 @@ class Pipeline:
             raise PipelineError(f"duplicate step names in {names}")
         seen_effect = None
         for step in self.steps:
-            if step.kind == "effect":
+            if step.kind != "check":
                 seen_effect = step.name
             elif seen_effect is not None:
                 raise PipelineError(f"check {step.name!r} runs after effect {seen_effect!r}")
@@ -121,3 +132,9 @@ class Pipeline:
     async def run(self, ctx: TransferContext) -> None:
         for step in self.steps:
             await step.run(ctx)
+
+    async def record_refusal(self, ctx: TransferContext) -> None:
+        """The record steps alone, for a transfer a check refused and the service records."""
+        for step in self.steps:
+            if step.kind == "record":
+                await step.run(ctx)

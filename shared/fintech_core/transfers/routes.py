@@ -28,12 +28,15 @@ from fintech_core.idempotency.http import idempotent_post
 from fintech_core.idempotency.ports import StoredResponse
 from fintech_core.service.ports import UnitOfWork
 from fintech_core.transfers.domain import TransferCommand
+from fintech_core.transfers.origin import Origin
 
 
-async def _move_money(c: Container, request: Request, command: TransferCommand, principal: str,
-                      raw_key: str, body: dict[str, object]) -> JSONResponse:
+async def _move_money(c: Container, request: Request, command: TransferCommand,
+                      caller: Principal, raw_key: str, body: dict[str, object]) -> JSONResponse:
+    origin, principal = Origin.of(request, caller.client.value), caller.subject
+
     async def operation(uow: UnitOfWork) -> StoredResponse:
-        outcome = await c.transfers.execute(uow, command, principal)
+        outcome = await c.transfers.execute(uow, command, principal, (origin,))
         return transfer_response(outcome, c.composition.problems)
 
     return await idempotent_post(c, request, principal, raw_key, body, operation, batchable=True)
@@ -57,7 +60,7 @@ def router() -> APIRouter:
                               body.source_account_id)
         command = TransferCommand(body.source_account_id, body.destination_account_id,
                                   body.amount, require_currency(body.currency), body.reference)
-        return await _move_money(c, request, command, caller.subject, idempotency_key,
+        return await _move_money(c, request, command, caller, idempotency_key,
                                  body.model_dump(mode="json"))
 
     @r.post("/accounts/{account_id}/deposits", status_code=201, response_model=TransferOut,
@@ -67,7 +70,7 @@ def router() -> APIRouter:
                       idempotency_key: IdempotencyKey, caller: Teller) -> JSONResponse:
         command = TransferCommand(None, account_id, body.amount, require_currency(body.currency),
                                   body.reference)
-        return await _move_money(c, request, command, caller.subject, idempotency_key,
+        return await _move_money(c, request, command, caller, idempotency_key,
                                  body.model_dump(mode="json"))
 
     @r.get("/transfers/{transfer_id}", response_model=TransferOut,

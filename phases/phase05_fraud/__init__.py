@@ -1,0 +1,18 @@
+"""Phase 5 — Fraud: rules before ML, a decision within a latency budget, a review queue.
+
+What this phase declares (filled in as the slice lands):
+- problems: transfer-declined (a fraud block, recorded as a FAILED transfer).
+"""
+
+from pathlib import Path
+
+from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
+from fintech_core.phase import Phase
+
+PHASE = Phase(
+    number=5,
+    slug="fraud",
+    title="Fraud: rules before ML, a decision within a budget, a review queue",
+    folder=Path(__file__).resolve().parent,
+    problems=FRAUD_PROBLEMS,
+)
