@@ -4,12 +4,16 @@ What this phase declares (filled in as the slice lands):
 - problems: transfer-declined (a fraud block, recorded as a FAILED transfer).
 - migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
 - worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
-  flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events.
+  flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events;
+- chaos: faults fraud-engine-slow and fraud-engine-failing, a reviewer during the workload, and
+  the hooks fraud-decisions and fraud-reviews.
 """
 
 from pathlib import Path
 
-from fintech_core.fraud import async_cli
+from fintech_core.fraud import async_cli, drill_knobs
+from fintech_core.fraud.chaos import CHAOS_HOOKS
+from fintech_core.fraud.chaos_faults import CHAOS_FAULTS
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 
@@ -23,4 +27,10 @@ PHASE = Phase(
     # 2's relay and consumers; `fcl up` starts it.
     workers=(WorkerSpec("fraud-async", ("fraud-async",)),),
     cli=(CliEntry("fraud-async", async_cli.consume),),
+    # Chaos: the engine slow or failing (its drill knobs, switched at run time through
+    # /_drill/fraud-engine, drill mode only), a reviewer working the queue meanwhile, and the
+    # hooks that judge decisions and review holds (fraud/chaos_faults.py, fraud/chaos.py).
+    routers=(drill_knobs.router,),
+    chaos_faults=CHAOS_FAULTS,
+    chaos_hooks=CHAOS_HOOKS,
 )
