@@ -1,7 +1,9 @@
 """Phase 5 — Fraud: rules before ML, a decision within a latency budget, a review queue.
 
 What this phase declares (filled in as the slice lands):
-- problems: transfer-declined (a fraud block, recorded as a FAILED transfer).
+- problems: transfer-declined (a fraud block, recorded as a FAILED transfer);
+- CLI `fcl fraud` (rules, backtest): the rule sets offline, precision/recall on a labelled
+  synthetic history.
 - migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
 - worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
   flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events;
@@ -14,6 +16,7 @@ from pathlib import Path
 from fintech_core.fraud import async_cli, drill_knobs
 from fintech_core.fraud.chaos import CHAOS_HOOKS
 from fintech_core.fraud.chaos_faults import CHAOS_FAULTS
+from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 
@@ -26,7 +29,7 @@ PHASE = Phase(
     # The async rules (fraud/async_rules.py): a consumer of the transfer events, beside phase
     # 2's relay and consumers; `fcl up` starts it.
     workers=(WorkerSpec("fraud-async", ("fraud-async",)),),
-    cli=(CliEntry("fraud-async", async_cli.consume),),
+    cli=(CliEntry("fraud", fraud_cli), CliEntry("fraud-async", async_cli.consume)),
     # Chaos: the engine slow or failing (its drill knobs, switched at run time through
     # /_drill/fraud-engine, drill mode only), a reviewer working the queue meanwhile, and the
     # hooks that judge decisions and review holds (fraud/chaos_faults.py, fraud/chaos.py).
