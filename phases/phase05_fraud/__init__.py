@@ -11,17 +11,20 @@ What this phase declares (filled in as the slice lands):
 - routes: the review queue (GET /fraud/reviews, POST .../approve|reject), GET
   /fraud/decisions/stats, GET /transfers/{id} with the decision for fraud:read callers, and
   phase 1's post/void of a hold refused while the hold is under review;
-- problems: transfer-declined, review-not-found, review-not-open, transfer-under-review.
+- problems: transfer-declined, review-not-found, review-not-open, transfer-under-review;
+- CLI `fcl fraud` (rules, backtest, shadow-report): the rule sets offline, precision/recall on
+  a labelled synthetic history, live vs shadow verdicts on the stored decisions.
 """
 
 from pathlib import Path
 
 from fintech_core.fraud import engine, hold_routes, steps, transfer_route
 from fintech_core.fraud import routes as fraud_routes
+from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.fraud.sql import SqlFraud
 from fintech_core.fraud.tables import TABLES as FRAUD_TABLES
-from fintech_core.phase import Phase
+from fintech_core.phase import CliEntry, Phase
 
 PHASE = Phase(
     number=5,
@@ -36,4 +39,5 @@ PHASE = Phase(
     features=frozenset({"fraud", "fraud-review", "fraud-shadow"}),
     problems=FRAUD_PROBLEMS,
     tables=FRAUD_TABLES,
+    cli=(CliEntry("fraud", fraud_cli),),
 )
