@@ -13,17 +13,23 @@ What this phase declares (filled in as the slice lands):
   phase 1's post/void of a hold refused while the hold is under review;
 - problems: transfer-declined, review-not-found, review-not-open, transfer-under-review;
 - CLI `fcl fraud` (rules, backtest, shadow-report): the rule sets offline, precision/recall on
-  a labelled synthetic history, live vs shadow verdicts on the stored decisions.
+  a labelled synthetic history, live vs shadow verdicts on the stored decisions;
 - migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
 - worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
   flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events;
 - chaos: faults fraud-engine-slow and fraud-engine-failing (the engine's drill knobs switched
   at run time, /_drill/fraud-engine in drill mode), a reviewer during the workload, and the
-  hooks fraud-decisions and fraud-reviews.
+  hooks fraud-decisions and fraud-reviews;
+- drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
+  slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
 """
 
 from pathlib import Path
 
+from fintech_core.drills.scenarios.fraud_budget import SLOW_FRAUD_CHECK
+from fintech_core.drills.scenarios.fraud_mule import MULE_ASYNC_ONLY
+from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
+from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
 from fintech_core.fraud import async_cli, drill_knobs, engine, hold_routes, steps, transfer_route
 from fintech_core.fraud import routes as fraud_routes
 from fintech_core.fraud.chaos import CHAOS_HOOKS
@@ -32,6 +38,8 @@ from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.fraud.sql import SqlFraud
 from fintech_core.fraud.tables import TABLES as FRAUD_TABLES
+from fintech_core.naive import fraud as naive_fraud
+from fintech_core.naive import fraud_after as naive_fraud_after
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 
 PHASE = Phase(
@@ -56,4 +64,13 @@ PHASE = Phase(
     # that judge decisions and review holds (fraud/chaos_faults.py, fraud/chaos.py).
     chaos_faults=CHAOS_FAULTS,
     chaos_hooks=CHAOS_HOOKS,
+    # The drills' naive side: a fraud check with no budget, the candidate rule set straight to
+    # live, "review" as flag-and-let-through, and the mule rule only as a nightly job.
+    naive_routers=(naive_fraud.router, naive_fraud_after.router),
+    drills=(
+        SLOW_FRAUD_CHECK,       # 1. the engine is slow: the budget cuts the wait, the fallback counted
+        MULE_ASYNC_ONLY,        # 2. in, then straight out: the sync rule blocks what async sees late
+        RULE_STRAIGHT_TO_LIVE,  # 3. the candidate rule set live vs in shadow: nobody held
+        REVIEW_QUEUE,           # 4. review is a hold: reject voids it, approve posts it once
+    ),
 )
