@@ -101,6 +101,28 @@ class PayoutOutcomeV1(Contract):
     failure_code: str | None = None
 
 
+class AccountFlaggedV1(Contract):
+    """Phase 5: the async fraud rules saw a pattern on an account (after the fact, from the
+    transfers table). `event_id` names the transfer event that revealed it: one flag per
+    (event, rule), however often that event is delivered."""
+    flag_id: int
+    account_id: UUID
+    rule: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    severity: Literal["medium", "high"]
+    event_id: UUID
+    transfer_id: UUID
+    details: dict[str, int] = Field(description="The window's figures (counts, minor units).")
+
+
+class AccountFrozenV1(Contract):
+    """Phase 5: a severe flag froze the account, in the flag's own transaction. A frozen
+    account neither sends nor receives until support unfreezes it."""
+    account_id: UUID
+    flag_id: int
+    rule: str
+    event_id: UUID
+
+
 CONTRACTS: dict[str, type[Contract]] = {
     "transfer.completed.v1": TransferCompletedV1,
     "transfer.held.v1": TransferHeldV1,
@@ -115,6 +137,9 @@ CONTRACTS: dict[str, type[Contract]] = {
     "payment.refund_failed.v1": RefundOutcomeV1,
     "payout.paid.v1": PayoutOutcomeV1,
     "payout.failed.v1": PayoutOutcomeV1,
+    # Phase 5: what the async fraud rules concluded; no journal entry (no money moved).
+    "fraud.account-flagged.v1": AccountFlaggedV1,
+    "fraud.account-frozen.v1": AccountFrozenV1,
 }
 
 
