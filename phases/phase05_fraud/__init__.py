@@ -5,12 +5,20 @@ What this phase declares (filled in as the slice lands):
 - migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
 - worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
   flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events.
+- drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
+  slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
 """
 
 from pathlib import Path
 
+from fintech_core.drills.scenarios.fraud_budget import SLOW_FRAUD_CHECK
+from fintech_core.drills.scenarios.fraud_mule import MULE_ASYNC_ONLY
+from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
+from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
 from fintech_core.fraud import async_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
+from fintech_core.naive import fraud as naive_fraud
+from fintech_core.naive import fraud_after as naive_fraud_after
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
 
 PHASE = Phase(
@@ -23,4 +31,13 @@ PHASE = Phase(
     # 2's relay and consumers; `fcl up` starts it.
     workers=(WorkerSpec("fraud-async", ("fraud-async",)),),
     cli=(CliEntry("fraud-async", async_cli.consume),),
+    # The drills' naive side: a fraud check with no budget, the candidate rule set straight to
+    # live, "review" as flag-and-let-through, and the mule rule only as a nightly job.
+    naive_routers=(naive_fraud.router, naive_fraud_after.router),
+    drills=(
+        SLOW_FRAUD_CHECK,       # 1. the engine is slow: the budget cuts the wait, the fallback counted
+        MULE_ASYNC_ONLY,        # 2. in, then straight out: the sync rule blocks what async sees late
+        RULE_STRAIGHT_TO_LIVE,  # 3. the candidate rule set live vs in shadow: nobody held
+        REVIEW_QUEUE,           # 4. review is a hold: reject voids it, approve posts it once
+    ),
 )
