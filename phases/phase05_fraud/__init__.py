@@ -7,6 +7,8 @@ What this phase declares (filled in as the slice lands):
   flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events.
 - drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
   slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
+- CLI `fcl fraud` (rules, backtest): the rule sets offline, precision/recall on a labelled
+  synthetic history.
 """
 
 from pathlib import Path
@@ -16,6 +18,7 @@ from fintech_core.drills.scenarios.fraud_mule import MULE_ASYNC_ONLY
 from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
 from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
 from fintech_core.fraud import async_cli
+from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.naive import fraud as naive_fraud
 from fintech_core.naive import fraud_after as naive_fraud_after
@@ -30,7 +33,7 @@ PHASE = Phase(
     # The async rules (fraud/async_rules.py): a consumer of the transfer events, beside phase
     # 2's relay and consumers; `fcl up` starts it.
     workers=(WorkerSpec("fraud-async", ("fraud-async",)),),
-    cli=(CliEntry("fraud-async", async_cli.consume),),
+    cli=(CliEntry("fraud", fraud_cli), CliEntry("fraud-async", async_cli.consume)),
     # The drills' naive side: a fraud check with no budget, the candidate rule set straight to
     # live, "review" as flag-and-let-through, and the mule rule only as a nightly job.
     naive_routers=(naive_fraud.router, naive_fraud_after.router),
