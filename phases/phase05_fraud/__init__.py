@@ -1,14 +1,16 @@
 """Phase 5 — Fraud: rules before ML, a decision within a latency budget, a review queue.
 
 What this phase declares (filled in as the slice lands):
-- problems: transfer-declined (a fraud block, recorded as a FAILED transfer).
-- migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
-- worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
-  flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events.
-- drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
-  slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
+- problems: transfer-declined (a fraud block, recorded as a FAILED transfer);
 - CLI `fcl fraud` (rules, backtest): the rule sets offline, precision/recall on a labelled
   synthetic history.
+- migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
+- worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
+  flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events;
+- chaos: faults fraud-engine-slow and fraud-engine-failing, a reviewer during the workload, and
+  the hooks fraud-decisions and fraud-reviews.
+- drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
+  slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
 """
 
 from pathlib import Path
@@ -17,7 +19,9 @@ from fintech_core.drills.scenarios.fraud_budget import SLOW_FRAUD_CHECK
 from fintech_core.drills.scenarios.fraud_mule import MULE_ASYNC_ONLY
 from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
 from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
-from fintech_core.fraud import async_cli
+from fintech_core.fraud import async_cli, drill_knobs
+from fintech_core.fraud.chaos import CHAOS_HOOKS
+from fintech_core.fraud.chaos_faults import CHAOS_FAULTS
 from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.naive import fraud as naive_fraud
@@ -43,4 +47,10 @@ PHASE = Phase(
         RULE_STRAIGHT_TO_LIVE,  # 3. the candidate rule set live vs in shadow: nobody held
         REVIEW_QUEUE,           # 4. review is a hold: reject voids it, approve posts it once
     ),
+    # Chaos: the engine slow or failing (its drill knobs, switched at run time through
+    # /_drill/fraud-engine, drill mode only), a reviewer working the queue meanwhile, and the
+    # hooks that judge decisions and review holds (fraud/chaos_faults.py, fraud/chaos.py).
+    routers=(drill_knobs.router,),
+    chaos_faults=CHAOS_FAULTS,
+    chaos_hooks=CHAOS_HOOKS,
 )

@@ -83,6 +83,28 @@ def test_a_second_debit_for_one_key_is_caught() -> None:
     assert kinds(records, facts) == {"orphan-transfer", "duplicate-debit"}
 
 
+@pytest.mark.parametrize("ended", ["PENDING", "COMPLETED", "VOIDED", "EXPIRED"])
+def test_a_201_that_answered_a_hold_may_end_in_any_hold_state(ended: str) -> None:
+    """Phase 5's review: 201 PENDING, then posted, voided or expired (never a plain debit)."""
+    records, facts = clean_run()
+    records.append(attempt("k3", REQ, outcome="response", status=201, transfer_id="h1"))
+    facts.keys["k3"] = KeyRow(201, "h1")
+    facts.transfers.append(TransferRow("h1", "TRANSFER", ended, A, B, 30, hold=True))
+    if ended == "COMPLETED":
+        facts.balances.update({A: 40, B: 160})
+    assert kinds(records, facts) == set()
+
+
+def test_a_hold_no_key_answered_and_a_plain_201_left_pending_are_caught() -> None:
+    records, facts = clean_run()
+    facts.transfers.append(TransferRow("h2", "TRANSFER", "VOIDED", A, B, 30, hold=True))
+    assert kinds(records, facts) == {"orphan-transfer", "duplicate-debit"}
+    records, facts = clean_run()
+    facts.transfers[2] = TransferRow("t1", "TRANSFER", "PENDING", A, B, 30)  # not a hold
+    facts.balances.update({A: 100, B: 100})
+    assert "acknowledged-missing" in kinds(records, facts)
+
+
 def test_two_different_answers_for_one_key_are_caught() -> None:
     records, facts = clean_run()
     records.append(attempt("k1", REQ, outcome="response", status=201, transfer_id="t9"))

@@ -19,7 +19,7 @@ from pathlib import Path
 from alembic import op
 
 revision = "p5_0002"
-down_revision = "p4_0002"  # TEMP until fraud-sync lands p5_0001
+down_revision = "p5_0001"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,10 @@
   idempotency record says the same thing the client was told;
 - every acknowledged transfer (a 201 the client saw) is in the database with that id and request;
 - no duplicate debit: COMPLETED transfers == keys whose answer was 201, and each COMPLETED
-  transfer is the stored answer of a key;
+  transfer is the stored answer of a key; a 201 that answered a hold (a two-phase transfer, e.g.
+  phase 5's review: 201 PENDING) counts apart: the hold may end COMPLETED, VOIDED or EXPIRED
+  (or still be PENDING), and each hold is the stored answer of exactly one key (whether a
+  PENDING answer was *allowed* is the declaring phase's hook to judge);
 - each balance equals its deposits and transfers replayed (the phase-0 form of "no drift").
 """
 
@@ -22,6 +25,7 @@ from fintech_core.chaos.oplog import Record
 from fintech_core.chaos.workload import settles
 
 EXPECTED_ANSWERS = {(201, None), (422, "insufficient-funds")}
+HOLD_STATES = {"PENDING", "COMPLETED", "VOIDED", "EXPIRED"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def _balances(run: Record, snapshots: list[Record], facts: Facts) -> list[Violat
 def _keys(attempts: dict[str, list[Record]], facts: Facts) -> list[Violation]:
     out: list[Violation] = []
     by_id = {t.id: t for t in facts.transfers}
-    answered_201 = 0
+    answered_201, answered_holds = 0, set[str]()
     for key, tries in attempts.items():
         answers = [a for a in tries if a["outcome"] == "response"]
         out += [Violation("server-error", f"key {key}: {a['status']} {a.get('code')}")
@@ -83,16 +87,26 @@ def _keys(attempts: dict[str, list[Record]], facts: Facts) -> list[Violation]:
         if (status, code) not in EXPECTED_ANSWERS:
             out.append(Violation("unexpected-answer", f"key {key}: {status} {code}"))
             continue
-        answered_201 += status == 201
+        held = by_id.get(tid or "")
+        if status == 201 and held is not None and held.hold:
+            answered_holds.add(held.id)
+        else:
+            answered_201 += status == 201
         row = facts.keys.get(key)
         if row is None or (row.status, row.transfer_id) != (status, tid):
             out.append(Violation("key-record-mismatch", f"key {key}: client saw {status} {tid}, "
                                                         f"stored {row}"))
         out += _acknowledged(key, last["request"], status, tid, by_id.get(tid or ""))
-    completed = [t for t in facts.transfers if t.kind == "TRANSFER" and t.status == "COMPLETED"]
+    completed = [t for t in facts.transfers if t.kind == "TRANSFER" and t.status == "COMPLETED"
+                 and not t.hold]
+    holds = [t for t in facts.transfers if t.kind == "TRANSFER" and t.hold]
     stored_201 = {k.transfer_id for k in facts.keys.values() if k.status == 201}
-    out += [Violation("orphan-transfer", f"transfer {t.id} ({t.amount}) is COMPLETED but no key "
-                                         "settled to it") for t in completed if t.id not in stored_201]
+    out += [Violation("orphan-transfer", f"transfer {t.id} ({t.amount}) is {t.status} but no key "
+                                         "settled to it") for t in completed + holds
+            if t.id not in stored_201]
+    if len(holds) != len(answered_holds):
+        out.append(Violation("duplicate-debit", f"{len(holds)} holds, {len(answered_holds)} "
+                                                "answered 201 by a key"))
     if len(completed) != answered_201:
         out.append(Violation("duplicate-debit", f"{len(completed)} COMPLETED transfers, "
                                                 f"{answered_201} keys answered 201"))
@@ -106,6 +120,8 @@ def _acknowledged(key: str, request: dict[str, Any], status: int, tid: str | Non
     want = ("COMPLETED" if status == 201 else "FAILED", request["source"], request["destination"],
             request["amount"])
     got = row and (row.status, row.source, row.destination, row.amount)
+    if got and status == 201 and row.hold and row.status in HOLD_STATES:
+        got = ("COMPLETED", *got[1:])  # a hold's 201: any of its states (see the docstring)
     if got != want:
         return [Violation("acknowledged-missing", f"key {key}: answered {status} {tid}, "
                                                   f"database has {got}")]

@@ -15,6 +15,9 @@ class TransferRow:
     source: str | None
     destination: str
     amount: int
+    # A two-phase transfer (a row in phase 1's `holds`): its 201 answered PENDING, and it ends
+    # COMPLETED (posted), VOIDED or EXPIRED, e.g. phase 5's review holds.
+    hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,13 @@ def read_facts(database_url: str, target: str, accounts: list[str], principal: s
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             balances: dict[str, float] = {str(r[0]): int(r[1]) for r in conn.execute(
                 "SELECT id, balance FROM accounts WHERE id = ANY(%s::uuid[])", (accounts,))}
-            transfers = [TransferRow(str(r[0]), r[1], r[2], r[3] and str(r[3]), str(r[4]), int(r[5]))
-                         for r in conn.execute(
-                "SELECT id, kind, status, source_id, destination_id, amount FROM transfers"
+            # Holds exist from phase 1 on: asked of the schema, not of a phase number.
+            held = ("EXISTS (SELECT 1 FROM holds h WHERE h.transfer_id = t.id)" if conn.execute(
+                "SELECT to_regclass('holds') IS NOT NULL").fetchone() == (True,) else "false")
+            transfers = [TransferRow(str(r[0]), r[1], r[2], r[3] and str(r[3]), str(r[4]),
+                                     int(r[5]), bool(r[6])) for r in conn.execute(
+                "SELECT id, kind, status, source_id, destination_id, amount, " + held +
+                "  FROM transfers t"
                 " WHERE source_id = ANY(%(a)s::uuid[]) OR destination_id = ANY(%(a)s::uuid[])",
                 {"a": accounts})]
             keys = {r[0]: KeyRow(r[1], r[2] or r[3]) for r in conn.execute(

@@ -79,10 +79,14 @@ def requeue_unconsumed(conn: psycopg.Connection) -> int:
     a broker restart they exist nowhere but here. Consumers absorb the duplicates."""
     from fintech_core.events.registry import CONSUMER_NAMES
 
+    # Phase 2's consumers, and any other that ever held a partition here (a later phase's
+    # consumer worker, e.g. phase 5's fraud-async): an event one of them missed is requeued.
+    names = sorted(set(CONSUMER_NAMES) | {r[0] for r in conn.execute(
+        "SELECT DISTINCT consumer FROM consumer_partitions").fetchall()})
     cur = conn.execute(
         "UPDATE outbox o SET published_at = NULL WHERE published_at IS NOT NULL AND"
         " (SELECT count(*) FROM processed_events p WHERE p.event_id = o.event_id"
-        "  AND p.consumer = ANY(%s)) < %s", (list(CONSUMER_NAMES), len(CONSUMER_NAMES)))
+        "  AND p.consumer = ANY(%s)) < %s", (names, len(names)))
     log.warning("the broker lost its topics: %d events requeued for publication", cur.rowcount)
     return cur.rowcount
 
