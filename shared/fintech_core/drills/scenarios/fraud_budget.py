@@ -9,6 +9,7 @@ counted (`fraud_decisions.fallback`), the client gets its answer in time.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fintech_core.drills import checks, inject
@@ -33,11 +34,9 @@ def _slow(ctx: Ctx) -> None:
     ctx.kept.update(sent=sent, gave_up=None if sent.answered else side.db_now())
     if not sent.answered:  # the server may still be at it: let the database say what happened
         ctx.timeline.log("client", "note", "alice gave up: she does not know whether she paid")
-        try:
+        with contextlib.suppress(TimeoutError):  # nothing moved: the check says so
             inject.wait_for("the abandoned transfer to settle",
                             lambda: side.moved_out("alice")[0] > 0, timeout=SLOW_MS / 1000 + 10)
-        except TimeoutError:
-            pass
 
 
 def _moved_after(side: FraudSide, gave_up: Any) -> list[float]:
@@ -46,7 +45,7 @@ def _moved_after(side: FraudSide, gave_up: Any) -> list[float]:
     table, column = (("naive_fraud_transfers", "from_id") if side.naive else ("transfers",
                      "source_id"))
     done = "moved" if side.naive else "status = 'COMPLETED' AND kind = 'TRANSFER'"
-    rows = side.sql(f"SELECT extract(epoch FROM created_at - %s) * 1000 FROM {table}"  # noqa: S608
+    rows = side.sql(f"SELECT extract(epoch FROM created_at - %s) * 1000 FROM {table}"
                     f" WHERE {column} = %s AND {done} AND created_at > %s",
                     (gave_up, account if side.naive else str(account), gave_up))
     return [float(r[0]) for r in rows]
