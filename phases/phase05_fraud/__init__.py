@@ -20,10 +20,14 @@ from fintech_core.drills.scenarios.fraud_mule import MULE_ASYNC_ONLY
 from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
 from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
 from fintech_core.fraud import async_cli, drill_knobs
+from fintech_core.fraud import engine as fraud_engine
+from fintech_core.fraud import steps as fraud_steps
 from fintech_core.fraud.chaos import CHAOS_HOOKS
 from fintech_core.fraud.chaos_faults import CHAOS_FAULTS
 from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
+from fintech_core.fraud.sql import SqlFraud
+from fintech_core.fraud.tables import TABLES as FRAUD_TABLES
 from fintech_core.naive import fraud as naive_fraud
 from fintech_core.naive import fraud_after as naive_fraud_after
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
@@ -38,6 +42,11 @@ PHASE = Phase(
     # 2's relay and consumers; `fcl up` starts it.
     workers=(WorkerSpec("fraud-async", ("fraud-async",)),),
     cli=(CliEntry("fraud", fraud_cli), CliEntry("fraud-async", async_cli.consume)),
+    # TEMPORARY (fraud-drills): the request path's wiring until fraud-sync's manifest lands.
+    resources={fraud_engine.RESOURCE: fraud_engine.build},
+    transfer_steps=fraud_steps.TRANSFER_STEPS,
+    extensions={fraud_steps.EXTENSION: SqlFraud},
+    tables=FRAUD_TABLES,
     # The drills' naive side: a fraud check with no budget, the candidate rule set straight to
     # live, "review" as flag-and-let-through, and the mule rule only as a nightly job.
     naive_routers=(naive_fraud.router, naive_fraud_after.router),

@@ -21,12 +21,12 @@ from fintech_core.drills.wording import Attempt
 
 SLOW_MS = 3000  # the engine's answer time, far above the phase's budget (20 ms by default)
 CLIENT_TIMEOUT_S = 1.0
-AMOUNT = 100
+AMOUNT = 2500  # minor units
 
 
 def _slow(ctx: Ctx) -> None:
     side = ctx.kept["side"] = FraudSide(ctx)
-    side.open("alice", "alice", 1000)
+    side.open("alice", "alice", 100_000)
     side.open("bob", "bob", 0)
     ctx.timeline.log("drill", "note", f"the fraud engine answers in {SLOW_MS} ms today; the "
                      f"client waits {CLIENT_TIMEOUT_S:g} s")

@@ -13,16 +13,19 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import DRIVER
-from fintech_core.drills.scenarios.fraud_common import FraudSide
+from fintech_core.drills.scenarios.fraud_common import DECIDING, FraudSide
 from fintech_core.drills.wording import Attempt
 
-MULE_AMOUNT = 900  # what alice is tricked into paying the mule, and what it sends on at once
+# What alice is tricked into paying the mule (minor units), and what it sends on at once: above
+# v1's floor (50000 in within the hour) and under 80 % of what alice herself was paid in, so her
+# own payment is no mule's.
+MULE_AMOUNT = 90_000
 
 
 def _mule(ctx: Ctx) -> None:
     # The baseline's request path has no rule at all: only the nightly job looks.
     side = ctx.kept["side"] = FraudSide(ctx, naive_path="/naive/fraud/unchecked-transfers")
-    side.open("alice", "alice", 1000)
+    side.open("alice", "alice", 200_000)
     side.open("mule", "bob", 0)          # bob rents his account out: the mule
     side.open("cashout", DRIVER, 0)      # the fraudster's account elsewhere, never paid before
     paid = side.send("alice", "mule", MULE_AMOUNT, "alice", why=f"{MULE_AMOUNT} alice→mule "
@@ -101,4 +104,5 @@ MULE_ASYNC_ONLY = Drill(
            "this hour, is the beneficiary new). The async side then freezes and reports.",
     play=_mule,
     check=_check_mule,
+    api_flags=DECIDING,
 )

@@ -17,10 +17,14 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import DRIVER
-from fintech_core.drills.scenarios.fraud_common import FraudSide
+from fintech_core.drills.scenarios.fraud_common import DECIDING, FraudSide
 from fintech_core.drills.wording import Attempt
 
-SUSPICIOUS = 2500  # alice's unusual transfer to a first-time beneficiary: v1 sends it to review
+# alice's usual: five payments of 800 to her grocer (minor units). Then 25000 to bob, twice:
+# the first is new-beneficiary and far above her usual (v1: BIG_FIRST_TO_NEW_BENEFICIARY +
+# AMOUNT_FAR_ABOVE_USUAL, score 90: review), the second still at least five times her new
+# average (AMOUNT_FAR_ABOVE_USUAL: review). Neither is a mule's: far below 80 % of her funding.
+USUAL, USUAL_N, SUSPICIOUS, FUNDING = 800, 5, 25_000, 100_000
 SUPPORT = "sam"
 
 
@@ -32,9 +36,13 @@ def _decide(side: FraudSide, transfer_id: Any, decision: str, why: str = "") -> 
 
 def _review(ctx: Ctx) -> None:
     side = ctx.kept["side"] = FraudSide(ctx)
-    side.open("alice", "alice", 2 * SUSPICIOUS + 1000)
+    side.open("alice", "alice", FUNDING)
     side.open("bob", "bob", 0)
-    side.open("shop", DRIVER, 0)  # where bob spends: paid by card, it never comes back
+    side.open("grocer", DRIVER, 0)
+    side.open("shop", DRIVER, 0)  # where bob spends it: it never comes back
+    for i in range(USUAL_N):  # her history: what is usual for her
+        FraudSide.ok(side.send("alice", "grocer", USUAL, "alice", why=f"{USUAL} alice→grocer "
+                               f"(usual, #{i + 1})"), "alice's usual payments")
     first = side.send("alice", "bob", SUSPICIOUS, "alice", why=f"{SUSPICIOUS} alice→bob "
                       "(unusual: review)")
     ctx.kept["first"] = FraudSide.ok(first, "the first suspicious transfer")
@@ -82,7 +90,7 @@ def _naive_outcome(side: FraudSide) -> str:
 def _check_review(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
     side: FraudSide = ctx.kept["side"]
     reject, again = ctx.kept["reject"], ctx.kept["again"]
-    lost = ctx.start["alice"] - facts.balances["alice"]
+    lost = ctx.start["alice"] - facts.balances["alice"] - USUAL * USUAL_N
     ctx.headline.update(alice_lost=lost, spent_onward=facts.balances["shop"],
                         reject_status=reject.status)
     result = [
@@ -117,8 +125,8 @@ REVIEW_QUEUE = Drill(
     title="A suspicious transfer goes to review",
     question="A rule says 'a human should look at this one'. What happens to the money while "
              "support looks, and when they say no?",
-    fault=f"risk: alice sends {SUSPICIOUS} to a first-time beneficiary, twice; v1 sends both "
-          "to review; bob (the beneficiary) spends what he gets at once",
+    fault=f"risk: alice, who usually pays {USUAL}, sends {SUSPICIOUS} to bob, twice; v1 sends "
+          "both to review; bob spends what he gets at once",
     client="alice pays bob; bob spends it at a shop; support (sam) rejects the first transfer, "
            "approves the second, and a second agent approves it again",
     invariant="a rejected transfer moves nothing (the reject is honoured); under review the "
@@ -129,4 +137,5 @@ REVIEW_QUEUE = Drill(
            "nobody reviews expires.",
     play=_review,
     check=_check_review,
+    api_flags=DECIDING,
 )

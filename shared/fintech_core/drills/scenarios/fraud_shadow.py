@@ -14,24 +14,26 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import DRIVER
-from fintech_core.drills.scenarios.fraud_common import FraudSide
+from fintech_core.drills.scenarios.fraud_common import DECIDING, FraudSide
 
 CANDIDATE = "v2"
-PAYEES = ("landlord", "grocer", "gym", "friend")
-# An ordinary day: (who, payee, amount). Rent is the biggest payment of the month, to someone
-# paid every month (their first payment in this drill, as each run opens fresh accounts).
+PAYEES = ("grocer", "friend")
+# An ordinary day of two good customers (who, payee, amount in minor units): everyday sums that
+# vary as spending does, to two payees each (a third new payee within the hour is a v1 review
+# signal). v2's amount rule (1.5 x the account's average, from three transfers of history) holds
+# the larger ones; v1's (5 x, from five) holds none.
 GOOD_DAY = (
-    ("alice", "grocer", 45), ("alice", "grocer", 60), ("alice", "gym", 35),
-    ("alice", "landlord", 950), ("alice", "friend", 20), ("alice", "grocer", 52),
-    ("bob", "grocer", 38), ("bob", "friend", 25), ("bob", "gym", 35), ("bob", "landlord", 780),
-    ("bob", "grocer", 41), ("bob", "friend", 15),
+    ("alice", "grocer", 4200), ("alice", "grocer", 3800), ("alice", "friend", 2500),
+    ("alice", "grocer", 6100), ("alice", "grocer", 3900), ("alice", "friend", 7000),
+    ("bob", "grocer", 5200), ("bob", "grocer", 4800), ("bob", "friend", 3000),
+    ("bob", "grocer", 8000), ("bob", "friend", 2000), ("bob", "grocer", 4400),
 )
 
 
 def _day(ctx: Ctx) -> None:
     side = ctx.kept["side"] = FraudSide(ctx)
-    side.open("alice", "alice", 3000)
-    side.open("bob", "bob", 3000)
+    side.open("alice", "alice", 100_000)
+    side.open("bob", "bob", 100_000)
     for payee in PAYEES:
         side.open(payee, DRIVER, 0)
     ctx.timeline.log("drill", "note", f"the candidate rule set {CANDIDATE} is deployed ("
@@ -98,8 +100,8 @@ RULE_STRAIGHT_TO_LIVE = Drill(
              "to good customers the day it goes live?",
     fault=f"configuration: the candidate rule set {CANDIDATE} is deployed "
           f"(FINCORE_FRAUD_SHADOW_RULES={CANDIDATE}); the baseline has no shadow mode",
-    client=f"alice and bob, two good customers, make {len(GOOD_DAY)} ordinary payments (rent, "
-           "groceries, the gym, a friend)",
+    client=f"alice and bob, two good customers, make {len(GOOD_DAY)} ordinary payments "
+           "(groceries, a friend)",
     invariant="no good customer is held or declined by a rule set nobody measured; every "
               "decision records what the candidate would have done",
     lesson="A rule set is code that decides about people's money: measure it before it acts. "
@@ -107,5 +109,5 @@ RULE_STRAIGHT_TO_LIVE = Drill(
            "would have held, and the backtest its precision, before anyone promotes it.",
     play=_day,
     check=_check_day,
-    api_flags={"fraud_shadow_rules": CANDIDATE},
+    api_flags={"fraud_shadow_rules": CANDIDATE, **DECIDING},
 )
