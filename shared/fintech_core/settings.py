@@ -161,6 +161,29 @@ class Settings(BaseSettings):
         "Authenticated requests spend their principal's bucket instead: many people share an "
         "office's (or the lab's 127.0.0.1) address.")
     rate_limit_ip_burst: int = Field(default=400, ge=1)
+    # --- phase 5: fraud ---------------------------------------------------------------------
+    fraud_rules: str = Field(
+        default="v1", pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$", description="The live rule set "
+        "(fraud/rulesets/<name>.yaml): its verdict decides every transfer.")
+    fraud_shadow_rules: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$", description="A candidate rule set "
+        "evaluated on the same features and stored beside the live decision, never applied "
+        "(shadow mode; `fcl fraud shadow-report` compares them).")
+    fraud_budget_ms: int = Field(
+        default=20, ge=1, le=10_000, description="The request path's time budget for a fraud "
+        "decision; past it the fallback verdict applies and the decision records why.")
+    fraud_fallback: Literal["allow", "review"] = Field(
+        default="allow", description="The verdict applied when the engine is past its budget or "
+        "fails: allow (availability first) or review (a hold support must look at).")
+    fraud_review_ttl_seconds: int = Field(
+        default=3600, ge=1, description="A reviewed transfer's hold expires this long after it "
+        "was placed when nobody approved or rejected it (the funds are released).")
+    fraud_engine_delay_ms: int = Field(
+        default=0, ge=0, description="Drill mode only: the engine sleeps this long inside its "
+        "budgeted call (a slow engine).")
+    fraud_engine_fail: bool = Field(
+        default=False, description="Drill mode only: the engine raises inside its budgeted "
+        "call (a failing engine).")
     # The naive baseline sends its receipt inline; these make the "mail server" slow or broken.
     mail_latency_ms: int = Field(default=0, ge=0)
     mail_fail: bool = False

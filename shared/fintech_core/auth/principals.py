@@ -51,6 +51,9 @@ class Permission(StrEnum):
     PAYMENTS_CREATE_OWN = "payments:create:own"
     PAYMENTS_WORKER = "payments:worker"
     PROVIDER_ADMIN = "provider:admin"  # the provider simulator's knobs and drill endpoints
+    # Phase 5: the fraud engine's decisions (rules, reason codes) and the review queue.
+    FRAUD_READ = "fraud:read"
+    FRAUD_REVIEW = "fraud:review"
 
 
 P = Permission
@@ -63,13 +66,14 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset({P.ACCOUNTS_OPEN, P.ACCOUNTS_READ_OWN, P.TRANSFERS_CREATE_OWN,
                               P.TRANSFERS_READ_OWN, P.PAYMENTS_CREATE_OWN}),
     Role.SUPPORT: _READ_ANY | {P.ACCOUNTS_READ_OWN, P.TRANSFERS_READ_OWN, P.ACCOUNTS_FREEZE,
-                               P.OPS_READ},
+                               P.OPS_READ, P.FRAUD_READ, P.FRAUD_REVIEW},
     Role.ADMIN: _READ_ANY | {P.ACCOUNTS_READ_OWN, P.TRANSFERS_READ_OWN, P.ACCOUNTS_FREEZE,
                              P.ACCOUNTS_UNFREEZE, P.ACCOUNTS_CLOSE, P.ACCOUNTS_SET_CREDIT_LIMIT,
                              P.LIMITS_SET, P.PROVIDER_ADMIN, P.LEDGER_DEPOSIT, P.LEDGER_VERIFY,
-                             P.TRANSFERS_REVERSE, P.OPS_READ, P.DRILL_FAULTS},
+                             P.TRANSFERS_REVERSE, P.OPS_READ, P.DRILL_FAULTS, P.FRAUD_READ,
+                             P.FRAUD_REVIEW},
     Role.AUDITOR: _READ_ANY | {P.ACCOUNTS_READ_OWN, P.TRANSFERS_READ_OWN, P.LEDGER_VERIFY,
-                               P.OPS_READ},
+                               P.OPS_READ, P.FRAUD_READ},
     Role.SERVICE: frozenset({P.PAYMENTS_WORKER, P.LEDGER_DEPOSIT}),
 }
 

@@ -12,3 +12,13 @@ PROBLEMS: dict[str, ProblemType] = {
         "and a retry with the same Idempotency-Key replays this answer. Contact support to "
         "have it looked at."),
 }
+PROBLEMS.update({
+    "review-not-found": ProblemType(404, "No such review",
+        "No transfer with this id was sent to review, or it does not exist."),
+    "review-not-open": ProblemType(409, "The review is not open",
+        "The review was already approved or rejected, or its hold expired (state EXPIRED): "
+        "nothing was changed. GET /transfers/{id} shows its state."),
+})
+PROBLEMS["transfer-under-review"] = ProblemType(409, "The transfer is under review",
+    "The transfer is a hold awaiting a fraud review: only the review (approve or reject, by "
+    "support) settles it. Nothing was changed; it also ends at its expiry.")
