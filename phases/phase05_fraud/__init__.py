@@ -11,6 +11,7 @@ What this phase declares (filled in as the slice lands):
   the hooks fraud-decisions and fraud-reviews.
 - drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
   slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
+- lab 6: write the velocity rule that catches an account takeover, proved on the backtest.
 """
 
 from pathlib import Path
@@ -28,6 +29,7 @@ from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.fraud.sql import SqlFraud
 from fintech_core.fraud.tables import TABLES as FRAUD_TABLES
+from fintech_core.labs.registry import LabSpec
 from fintech_core.naive import fraud as naive_fraud
 from fintech_core.naive import fraud_after as naive_fraud_after
 from fintech_core.phase import CliEntry, Phase, WorkerSpec
@@ -62,4 +64,6 @@ PHASE = Phase(
     routers=(drill_knobs.router,),
     chaos_faults=CHAOS_FAULTS,
     chaos_hooks=CHAOS_HOOKS,
+    labs=(LabSpec(6, "velocity-rule", "Write a velocity rule that passes a backtest",
+                  "lab06_velocity_rule", "velocity_rule.py", minutes=45),),
 )
