@@ -1,9 +1,19 @@
 """Phase 5 — Fraud: rules before ML, a decision within a latency budget, a review queue.
 
 What this phase declares (filled in as the slice lands):
-- problems: transfer-declined (a fraud block, recorded as a FAILED transfer);
-- CLI `fcl fraud` (rules, backtest): the rule sets offline, precision/recall on a labelled
-  synthetic history.
+- resources: "fraud", the process-wide engine (live and shadow rule sets, the Redis feature
+  store, the time budget and its fallback; fraud/engine.py);
+- transfer pipeline: `check_fraud` right before `post_ledger` (allow; review: the transfer
+  becomes a phase-1 hold; block: a FAILED transfer-declined), `record_fraud_decision` last (a
+  record step: a declined transfer keeps its decision too);
+- extension "fraud": decisions and the review queue, written behind in the transfer's
+  transaction (fraud/sql.py); tables fraud_decisions, fraud_reviews (migration p5_0001);
+- routes: the review queue (GET /fraud/reviews, POST .../approve|reject), GET
+  /fraud/decisions/stats, GET /transfers/{id} with the decision for fraud:read callers, and
+  phase 1's post/void of a hold refused while the hold is under review;
+- problems: transfer-declined, review-not-found, review-not-open, transfer-under-review;
+- CLI `fcl fraud` (rules, backtest, shadow-report): the rule sets offline, precision/recall on
+  a labelled synthetic history, live vs shadow verdicts on the stored decisions.
 - migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
 - worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
   flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events;
@@ -20,9 +30,8 @@ from fintech_core.drills.scenarios.fraud_budget import SLOW_FRAUD_CHECK
 from fintech_core.drills.scenarios.fraud_mule import MULE_ASYNC_ONLY
 from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
 from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
-from fintech_core.fraud import async_cli, drill_knobs
-from fintech_core.fraud import engine as fraud_engine
-from fintech_core.fraud import steps as fraud_steps
+from fintech_core.fraud import async_cli, drill_knobs, engine, hold_routes, steps, transfer_route
+from fintech_core.fraud import routes as fraud_routes
 from fintech_core.fraud.chaos import CHAOS_HOOKS
 from fintech_core.fraud.chaos_faults import CHAOS_FAULTS
 from fintech_core.fraud.cli import app as fraud_cli
@@ -39,16 +48,19 @@ PHASE = Phase(
     slug="fraud",
     title="Fraud: rules before ML, a decision within a budget, a review queue",
     folder=Path(__file__).resolve().parent,
+    # /_drill/fraud-engine (drill_knobs): the engine slow or failing at run time, drill mode only.
+    routers=(fraud_routes.router, transfer_route.router, hold_routes.router, drill_knobs.router),
+    replaces_routes=frozenset({transfer_route.ROUTE, *hold_routes.ROUTES}),
+    resources={engine.RESOURCE: engine.build},
+    transfer_steps=steps.TRANSFER_STEPS,
+    extensions={steps.EXTENSION: SqlFraud},
+    features=frozenset({"fraud", "fraud-review", "fraud-shadow"}),
     problems=FRAUD_PROBLEMS,
+    tables=FRAUD_TABLES,
     # The async rules (fraud/async_rules.py): a consumer of the transfer events, beside phase
     # 2's relay and consumers; `fcl up` starts it.
     workers=(WorkerSpec("fraud-async", ("fraud-async",)),),
     cli=(CliEntry("fraud", fraud_cli), CliEntry("fraud-async", async_cli.consume)),
-    # TEMPORARY (fraud-drills): the request path's wiring until fraud-sync's manifest lands.
-    resources={fraud_engine.RESOURCE: fraud_engine.build},
-    transfer_steps=fraud_steps.TRANSFER_STEPS,
-    extensions={fraud_steps.EXTENSION: SqlFraud},
-    tables=FRAUD_TABLES,
     # The drills' naive side: a fraud check with no budget, the candidate rule set straight to
     # live, "review" as flag-and-let-through, and the mule rule only as a nightly job.
     naive_routers=(naive_fraud.router, naive_fraud_after.router),
@@ -61,7 +73,6 @@ PHASE = Phase(
     # Chaos: the engine slow or failing (its drill knobs, switched at run time through
     # /_drill/fraud-engine, drill mode only), a reviewer working the queue meanwhile, and the
     # hooks that judge decisions and review holds (fraud/chaos_faults.py, fraud/chaos.py).
-    routers=(drill_knobs.router,),
     chaos_faults=CHAOS_FAULTS,
     chaos_hooks=CHAOS_HOOKS,
     labs=(LabSpec(6, "velocity-rule", "Write a velocity rule that passes a backtest",
