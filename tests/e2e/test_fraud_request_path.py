@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from fintech_core.auth.seed import load_seeded
+from fintech_core.fraud.shadow_report import shadow_report
 from fintech_core.stack.client_auth import client_auth_for
 from fintech_core.stack.lab import Lab
 from fintech_core.stack.processes import free_port
@@ -299,3 +300,17 @@ def test_a_failing_engine_applies_the_fallback_engine_error(failing: Stack) -> N
     assert failing.decision(r.json()["id"])[:2] == ("review", "engine-error")
     risk = failing.aud.get(f"/transfers/{r.json()['id']}").json()["risk"]
     assert risk["fallback"] == "engine-error" and risk["review"]["state"] == "OPEN"
+
+
+def test_the_shadow_report_compares_what_was_stored(session: LabSession, stack: Stack) -> None:
+    src, dst = stack.funded(), stack.funded()
+    stack.send(src, dst, ALLOWED)
+    stack.send(stack.funded(), stack.funded(), BLOCKED)  # v1 blocks a mule; v2 may not agree
+    report = shadow_report(session.database_url, limit=10_000)
+    [(compared, agreed)] = stack.sql(
+        "SELECT count(*), count(*) FILTER (WHERE verdict = shadow_verdict) FROM fraud_decisions"
+        " WHERE shadow_ruleset IS NOT NULL")
+    assert (report.compared, report.agreed) == (compared, agreed) and compared >= 4
+    assert sum(report.live.values()) == sum(report.shadow.values()) == compared
+    assert len(report.disagreements) == compared - agreed
+    assert all(d["live"] != d["shadow"] for d in report.disagreements)
