@@ -17,8 +17,9 @@ What this phase declares (filled in as the slice lands):
 - migration p5_0002: fraud_flags (the async rules' flags, one per event and rule);
 - worker `fcl fraud-async`: the async rules, a phase-2 consumer of the transfer events that
   flags fan-out, structuring and mules, freezes on a severe one, and emits fraud.* events;
-- chaos: faults fraud-engine-slow and fraud-engine-failing, a reviewer during the workload, and
-  the hooks fraud-decisions and fraud-reviews.
+- chaos: faults fraud-engine-slow and fraud-engine-failing (the engine's drill knobs switched
+  at run time, /_drill/fraud-engine in drill mode), a reviewer during the workload, and the
+  hooks fraud-decisions and fraud-reviews.
 - drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
   slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
 - lab 6: write the velocity rule that catches an account takeover, proved on the backtest.
@@ -54,7 +55,7 @@ PHASE = Phase(
     resources={engine.RESOURCE: engine.build},
     transfer_steps=steps.TRANSFER_STEPS,
     extensions={steps.EXTENSION: SqlFraud},
-    features=frozenset({"fraud", "fraud-review", "fraud-shadow"}),
+    features=frozenset({"fraud", "fraud-review", "fraud-shadow", "fraud-async-rules"}),
     problems=FRAUD_PROBLEMS,
     tables=FRAUD_TABLES,
     # The async rules (fraud/async_rules.py): a consumer of the transfer events, beside phase

@@ -32,6 +32,7 @@ class Reviewer:
     fates: dict[str, str] = field(default_factory=dict)  # transfer id -> approve/reject/leave
     answers: dict[str, int] = field(default_factory=dict)  # transfer id -> 200 or 409
     errors: int = 0  # transport errors and 5xx met on the way (retried)
+    last_error: str = ""
     stopped: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -86,15 +87,16 @@ class Reviewer:
             while not self.stopped.is_set():
                 try:
                     self._pass(http)
-                except (httpx.HTTPError, ValueError, KeyError):
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
                     self.errors += 1  # the API is down under a fault: try again next pass
+                    self.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 self.stopped.wait(self.poll_s)
 
-    def figures(self) -> dict[str, int]:
+    def figures(self) -> dict[str, object]:
         done = {t: f for t, f in self.fates.items() if self.answers.get(t) == 200}
         return {"reviews_seen": len(self.fates),
                 "approved": sum(f == "approve" for f in done.values()),
                 "rejected": sum(f == "reject" for f in done.values()),
                 "left_to_expire": sum(f == "leave" for f in self.fates.values()),
                 "not_open_when_decided": sum(a == 409 for a in self.answers.values()),
-                "errors_retried": self.errors}
+                "errors_retried": self.errors, "last_error": self.last_error}
