@@ -13,7 +13,7 @@ import pytest
 from fintech_core.drills.report import SideReport
 from fintech_core.drills.scenarios.fraud_budget import AMOUNT
 from fintech_core.drills.scenarios.fraud_mule import MULE_AMOUNT
-from fintech_core.drills.scenarios.fraud_review import SUSPICIOUS
+from fintech_core.drills.scenarios.fraud_review import SUSPICIOUS, USUAL_N
 from fintech_core.drills.scenarios.fraud_shadow import GOOD_DAY
 from fintech_core.stack.session import LabSession
 from tests.e2e.drill_support import play
@@ -85,7 +85,10 @@ def test_review_queue(drill_session: LabSession) -> None:
                  " ON t.id = r.transfer_id WHERE t.from_id = %s ORDER BY t.id",
                  (int(naive.accounts["alice"]),))[0] == ("REJECTED", "reversal-failed")
     # phase: the rejected hold voided, the approved one posted once, nothing reserved after
-    assert statuses(s, phase, "alice") == {"VOIDED": 1, "COMPLETED": 1}
+    assert statuses(s, phase, "alice") == {"VOIDED": 1, "COMPLETED": 1 + USUAL_N}  # + her usual
+    assert s.sql("SELECT r.state, t.status FROM fraud_reviews r JOIN transfers t ON t.id ="
+                 " r.transfer_id WHERE t.source_id = %s::uuid ORDER BY r.opened_at",
+                 (phase.accounts["alice"],)) == [("REJECTED", "VOIDED"), ("APPROVED", "COMPLETED")]
     assert balance(s, phase, "bob") == SUSPICIOUS and balance(s, phase, "shop") == 0
     assert s.sql("SELECT pending_out FROM ledger_accounts WHERE id = %s::uuid",
                  (phase.accounts["alice"],)) == [(0,)]

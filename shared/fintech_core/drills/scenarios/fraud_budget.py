@@ -1,5 +1,5 @@
 """Phase 5, the fraud check's time budget: the engine is slow (the drills' knob
-FINCORE_FRAUD_ENGINE_DELAY_MS), a customer pays, and the client gives up after a second.
+FINCORE_FRAUD_ENGINE_DELAY_MS), a customer pays, and the client gives up after two seconds.
 
 Naive: the check has no budget (naive/fraud.py waits for the engine), the client times out, and
 the money moves anyway once the engine answers: the database says when, on its own clock, after
@@ -19,8 +19,8 @@ from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.fraud_common import FraudSide
 from fintech_core.drills.wording import Attempt
 
-SLOW_MS = 3000  # the engine's answer time, far above the phase's budget (20 ms by default)
-CLIENT_TIMEOUT_S = 1.0
+SLOW_MS = 5000  # the engine's answer time, far above the phase's budget (20 ms by default)
+CLIENT_TIMEOUT_S = 2.0  # a loaded 2-core box answers a budgeted transfer far inside it
 AMOUNT = 2500  # minor units
 
 
@@ -88,7 +88,7 @@ def _check_slow(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
 SLOW_FRAUD_CHECK = Drill(
     name="slow-fraud-check",
     title="The fraud engine is slow and every payment waits for it",
-    question="The fraud engine takes 3 seconds today. What does a customer paying now see, and "
+    question="The fraud engine takes 5 seconds today. What does a customer paying now see, and "
              "did her money move?",
     fault=f"dependency: the fraud engine answers in {SLOW_MS} ms (FINCORE_FRAUD_ENGINE_DELAY_MS, "
           "drill mode); the phase's budget is FINCORE_FRAUD_BUDGET_MS (20 ms by default)",

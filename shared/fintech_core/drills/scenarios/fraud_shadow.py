@@ -50,7 +50,7 @@ def _held(side: FraudSide) -> dict[str, int]:
     if side.naive:
         rows = side.sql("SELECT verdict, count(*) FROM naive_fraud_transfers"
                         " WHERE from_id = ANY(%s) GROUP BY verdict", (ids,))
-        names = {"allow": "COMPLETED", "review": "FLAGGED", "block": "DECLINED"}
+        names = {"allow": "COMPLETED", "review": "FLAGGED FOR REVIEW", "block": "DECLINED"}
         return {names[str(v)]: int(n) for v, n in rows}
     rows = side.sql("SELECT status, count(*) FROM transfers WHERE kind = 'TRANSFER'"
                     " AND source_id = ANY(%s::uuid[]) GROUP BY status", ([str(i) for i in ids],))
@@ -74,8 +74,9 @@ def _check_day(ctx: Ctx, facts: LedgerFacts) -> list[Check]:
     share = round(100 * held / total) if total else 0
     ctx.headline.update(transfers=total, held=held, held_percent=share)
     shown = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
-    result = [Check("no good customer is held or declined", held == 0 and total == len(GOOD_DAY),
-                    f"{held} of {total} good customers' transfers ({share}%) held for review or "
+    result = [Check("no good customer is sent to review or declined",
+                    held == 0 and total == len(GOOD_DAY),
+                    f"{held} of {total} good customers' transfers ({share}%) sent to review or "
                     f"declined ({shown})")]
     if not side.naive:
         shadow = _shadow(side)
