@@ -86,7 +86,7 @@ def test_phase1_migration_chains_after_phase0() -> None:
             revisions[values["revision"]] = values.get("down_revision")
     assert revisions == {"p0_0001": None, "p1_0001": "p0_0001", "p2_0001": "p1_0001",
                          "p2_0002": "p2_0001", "p3_0001": "p2_0002",
-                         "p4_0001": "p3_0001", "p4_0002": "p4_0001"}
+                         "p4_0001": "p3_0001", "p4_0002": "p4_0001", "p5_0001": "p4_0002"}
 
 
 def test_the_openapi_documents_each_route_once_and_the_replacement_wins() -> None:

@@ -8,7 +8,9 @@ and a refusal still leaves nothing written (checks precede effects, transfers/pi
 - allow: nothing changes;
 - review: the transfer becomes a phase-1 hold (PENDING) expiring after the review ttl. The entry
   is rebuilt as two-phase and re-planned on the rows `lock_accounts` already locked: a hold
-  touches the same ledger accounts as the movement, so no new lock is taken;
+  touches the same ledger accounts as the movement, so no new lock is taken. Holds are between
+  two accounts: a withdrawal under review is declined, a deposit under review goes through
+  (both keep their decision);
 - block: `Declined`, which the transfer service records as a FAILED transfer-declined.
 The engine never touches the transaction's connection (fraud/engine.py).
 
@@ -76,7 +78,16 @@ async def check_fraud(ctx: TransferContext) -> None:
         raise Declined("the transfer was declined by the risk checks",
                        transfer_id=str(ctx.transfer_id))
     if live.verdict is Verdict.REVIEW:
-        work.review_ttl_seconds = await hold_for_review(ctx, engine.review_ttl_seconds)
+        cmd = ctx.command
+        if cmd.source_id is not None and cmd.destination_id is None:
+            # A phase-1 hold is between two accounts: money leaving the lab cannot wait in
+            # one, and a review exists to keep it from leaving, so it is declined.
+            raise Declined("the withdrawal was declined by the risk checks",
+                           transfer_id=str(ctx.transfer_id))
+        if cmd.source_id is not None:
+            work.review_ttl_seconds = await hold_for_review(ctx, engine.review_ttl_seconds)
+        # A deposit (money coming in, no paying account to hold it from) is recorded as
+        # reviewed and goes through: refusing a teller's cash-in protects no one's money.
     if live.fallback is None:  # a fallen-back engine is unhealthy: do not pay it twice
         await engine.learn(attempt)
 
