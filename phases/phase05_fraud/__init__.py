@@ -23,6 +23,7 @@ from pathlib import Path
 
 from fintech_core.fraud import engine, hold_routes, steps, transfer_route
 from fintech_core.fraud import routes as fraud_routes
+from fintech_core.fraud.bench import FraudBench
 from fintech_core.fraud.cli import app as fraud_cli
 from fintech_core.fraud.problems import PROBLEMS as FRAUD_PROBLEMS
 from fintech_core.fraud.sql import SqlFraud
@@ -44,6 +45,7 @@ PHASE = Phase(
     problems=FRAUD_PROBLEMS,
     tables=FRAUD_TABLES,
     cli=(CliEntry("fraud", fraud_cli),),
+    bench_parts=(FraudBench,),
     labs=(LabSpec(6, "velocity-rule", "Write a velocity rule that passes a backtest",
                   "lab06_velocity_rule", "velocity_rule.py", minutes=45),),
 )
