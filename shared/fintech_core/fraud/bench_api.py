@@ -80,13 +80,13 @@ class BenchApi:
 
 
 def alternate(apis: dict[str, BenchApi], loadgen: LoadGen, seconds: float,
-              times: int = 2) -> dict[str, dict[str, Any]]:
+              times: int = 2, rate: float | None = None) -> dict[str, dict[str, Any]]:
     """Each API in turn, `times` rounds, so a change in the machine's load (2 cores shared
     with other sessions) falls on every API alike; per API the runs and their means."""
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in apis}
     for _ in range(times):
         for label, api in apis.items():
-            runs[label].append(api.run(loadgen, seconds))
+            runs[label].append(api.run(loadgen, seconds, rate=rate))
 
     def mean(values: list[float]) -> float:
         return round(sum(values) / len(values), 3)
@@ -97,8 +97,9 @@ def alternate(apis: dict[str, BenchApi], loadgen: LoadGen, seconds: float,
                  is not None]
         out[label] = {
             "per_second": mean([r["per_second"] for r in rs]),
-            "p99_ms": mean([r["latency_ms"]["p99"] for r in rs]),
             "p50_ms": mean([r["latency_ms"]["p50"] for r in rs]),
+            "p95_ms": mean([r["latency_ms"]["p95"] for r in rs]),
+            "p99_ms": mean([r["latency_ms"]["p99"] for r in rs]),
             "cpu_ms_per_transfer": {k: mean([r["cpu_ms_per_transfer"][k] for r in rs])
                                     for k in kinds},
             "runs": rs, "checks": {"ok": all(r["checks"]["ok"] for r in rs)}}
