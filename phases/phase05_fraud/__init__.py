@@ -22,6 +22,8 @@ What this phase declares (filled in as the slice lands):
   hooks fraud-decisions and fraud-reviews.
 - drills (drills/scenarios/fraud_*.py) and their naive side (naive/fraud.py, naive/fraud_after.py):
   slow-fraud-check, mule-async-only, rule-straight-to-live, review-queue.
+- bench part "fraud": CPU ms and p99 per transfer, phase 4 vs 5, and p99 with the engine
+  slowed past its budget (fraud/bench.py);
 - lab 6: write the velocity rule that catches an account takeover, proved on the backtest.
 """
 
@@ -33,6 +35,7 @@ from fintech_core.drills.scenarios.fraud_review import REVIEW_QUEUE
 from fintech_core.drills.scenarios.fraud_shadow import RULE_STRAIGHT_TO_LIVE
 from fintech_core.fraud import async_cli, drill_knobs, engine, hold_routes, steps, transfer_route
 from fintech_core.fraud import routes as fraud_routes
+from fintech_core.fraud.bench import FraudBench
 from fintech_core.fraud.chaos import CHAOS_HOOKS
 from fintech_core.fraud.chaos_faults import CHAOS_FAULTS
 from fintech_core.fraud.cli import app as fraud_cli
@@ -76,6 +79,7 @@ PHASE = Phase(
     # hooks that judge decisions and review holds (fraud/chaos_faults.py, fraud/chaos.py).
     chaos_faults=CHAOS_FAULTS,
     chaos_hooks=CHAOS_HOOKS,
+    bench_parts=(FraudBench,),
     labs=(LabSpec(6, "velocity-rule", "Write a velocity rule that passes a backtest",
                   "lab06_velocity_rule", "velocity_rule.py", minutes=45),),
 )

@@ -23,7 +23,9 @@ from fintech_core.fraud.rules import Rule, RuleSet, load_ruleset
 
 TUNE_SEED, SECOND_SEED = 7, 8
 PATTERN = "ato-burst"  # synth's account-takeover bursts
-RECALL_FLOOR = 0.85  # of the takeover attempts flagged by the whole set (v1 minus velocity: 0.80)
+# Of the takeover attempts a velocity rule can see (another transfer out of the account in the
+# ten minutes before), the share the whole set flags; v1 minus velocity: 0.88 (seed 7), 0.89 (8).
+RECALL_FLOOR = 0.95
 PRECISION_FLOOR = 0.50  # of the attempts the student's rule fires on
 HELD_CEILING = 0.01  # honest attempts the student's rule holds, over all honest attempts
 
@@ -66,11 +68,11 @@ def backtests(candidate: RuleSet) -> dict[int, backtest.Backtest]:
 
 
 def figures(b: backtest.Backtest, rule_id: str) -> dict[str, Any]:
-    pattern = next(t for t in b.patterns if t.name == PATTERN)
+    seen = [r for r in b.rows if r.item.pattern == PATTERN and r.features.src_out_count_10m >= 1]
     mine = next(t for t in b.rules if t.name == rule_id)
     honest = sum(not r.item.is_fraud for r in b.rows)
-    return {"recall": pattern.recall, "caught": pattern.true_pos,
-            "takeovers": sum(r.item.pattern == PATTERN for r in b.rows),
+    caught = sum(r.flagged for r in seen)
+    return {"recall": caught / len(seen), "caught": caught, "takeovers": len(seen),
             "precision": mine.precision, "fired": mine.fired, "false_pos": mine.false_pos,
             "held": mine.false_pos / honest, "honest": honest}
 
@@ -79,8 +81,8 @@ def check_floors(b: backtest.Backtest, rule: Rule, seed: int) -> None:
     f = figures(b, rule.spec.id)
     assert f["fired"] > 0, f"seed {seed}: your rule never fired on the history"
     assert f["recall"] >= RECALL_FLOOR, (
-        f"seed {seed}: the rule set flags {f['recall']:.0%} of the takeover attempts "
-        f"({f['caught']} of {f['takeovers']}); the floor is {RECALL_FLOOR:.0%}")
+        f"seed {seed}: the rule set flags {f['recall']:.0%} of the takeover attempts that follow "
+        f"another transfer ({f['caught']} of {f['takeovers']}); the floor is {RECALL_FLOOR:.0%}")
     assert f["precision"] >= PRECISION_FLOOR, (
         f"seed {seed}: precision {f['precision']:.0%}: of the {f['fired']} attempts your rule "
         f"fired on, {f['false_pos']} were honest customers'; the floor is {PRECISION_FLOOR:.0%}")
@@ -121,12 +123,13 @@ def test_rule_reviews_and_never_blocks(rule: Rule, candidate: RuleSet) -> None:
 
 
 def test_catches_the_takeover_bursts(rule: Rule, backtests: dict[int, backtest.Backtest]) -> None:
-    """On the backtest (synthetic history, seed 7), v1 without its velocity rule plus yours flags at least 85
-    % of the account-takeover attempts (without any velocity rule: 80 %)."""
+    """On the backtest (synthetic history, seed 7), v1 without its velocity rule plus yours flags at
+    least 95 % of the account-takeover attempts a velocity rule can see, those that follow another
+    transfer out of the account within ten minutes (without a velocity rule: 88 %)."""
     f = figures(backtests[TUNE_SEED], rule.spec.id)
     assert f["recall"] >= RECALL_FLOOR, (
-        f"the rule set flags {f['recall']:.0%} of the takeover attempts ({f['caught']} of "
-        f"{f['takeovers']}); the floor is {RECALL_FLOOR:.0%}")
+        f"the rule set flags {f['recall']:.0%} of the takeover attempts that follow another "
+        f"transfer ({f['caught']} of {f['takeovers']}); the floor is {RECALL_FLOOR:.0%}")
 
 
 def test_precision_at_least_half(rule: Rule, backtests: dict[int, backtest.Backtest]) -> None:
