@@ -71,8 +71,8 @@ def router() -> APIRouter:
         # Settled on read; read again once it is due, whoever settled it: the sweeper may have
         # expired it while we waited for its locks (settle then answers False, and the first
         # read is stale).
-        held = details.transfer.status is TransferStatus.PENDING and details.expires_at
-        if held and (await with_retries(settle) or held <= datetime.now(UTC)):
+        due = details.expires_at if details.transfer.status is TransferStatus.PENDING else None
+        if due is not None and (await with_retries(settle) or due <= datetime.now(UTC)):
             details, risk = await read()
         assert details is not None
         base = TransferDetailOut.from_details(details).model_dump()
