@@ -35,8 +35,9 @@ def test_burst_over_rate_limit(drill_session: LabSession) -> None:
     naive, phase = play(drill_session, "burst-over-rate-limit")
     assert naive_moves(drill_session, naive) == (BURST_N, BURST_N)  # every request landed
     moved = phase_moves(drill_session, phase)
-    landed = moved.get("COMPLETED", (0, 0))[0]
-    assert set(moved) <= {"COMPLETED"}  # a refused request leaves no row, not even FAILED
+    # PENDING: from phase 5, the velocity rule holds part of a burst for a fraud review.
+    landed = sum(moved.get(status, (0, 0))[0] for status in ("COMPLETED", "PENDING"))
+    assert set(moved) <= {"COMPLETED", "PENDING"}  # a refused request leaves no row, not FAILED
     assert 0 < landed <= phase.headline["bound"] < BURST_N
     assert phase.headline["refused_429"] == BURST_N - landed
 

@@ -8,7 +8,7 @@ import pytest
 
 from fintech_core.fraud import backtest as bt
 from fintech_core.fraud import synth
-from fintech_core.fraud.compare_model import compare
+from fintech_core.fraud.compare_model import COLUMNS, compare, dataset
 from fintech_core.fraud.rules import load_ruleset
 
 # The floors v1 is held to on the default history (seed 7, 300 customers, 7 days). Measured:
@@ -59,3 +59,5 @@ def test_the_model_comparison_is_at_the_rules_flag_budget() -> None:
     assert [s.name for s in first] == ["rules v1", "logistic regression", "gradient boosting"]
     assert len({s.flagged for s in first}) == 1 and first[0].flagged > 0
     assert all(0.0 <= s.precision <= 1.0 and 0.0 <= s.recall <= 1.0 for s in first)
+    x, y, patterns = dataset(small.rows)
+    assert len(x) == len(y) == len(patterns) == len(small.rows) and len(x[0]) == len(COLUMNS)

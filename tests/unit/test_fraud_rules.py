@@ -125,3 +125,16 @@ async def test_ordinary_flows_do_not_trip_v1() -> None:
         decision = v1.evaluate(await store.observe(a))
         assert decision.verdict is Verdict.ALLOW, (a, decision)
         await store.learn(a)
+
+
+def test_the_mule_rule_sees_a_cash_out_in_legs_but_not_a_customer_paying_rent() -> None:
+    v1 = load_ruleset("v1")
+    second_leg = Features(amount=27_000, kind=T, new_beneficiary=False, src_history_count=1,
+                          src_in_sum_1h=60_000, src_out_sum_1h=27_000)
+    assert v1.evaluate(second_leg).verdict is Verdict.BLOCK
+    rent = Features(amount=55_000, kind=T, new_beneficiary=False, src_history_count=40,
+                    src_avg_amount=20_000.0, src_in_sum_1h=300_000)
+    assert v1.evaluate(rent).verdict is Verdict.ALLOW
+    payday = Features(amount=280_000, kind=T, new_beneficiary=False, src_history_count=40,
+                      src_avg_amount=60_000.0, src_in_sum_1h=300_000)
+    assert v1.evaluate(payday).hits == ()  # a known payee: all of it may leave

@@ -4,6 +4,7 @@ imports anywhere (fraud-sync's `shadow-report` joins the same app and opens what
     ./fcl fraud rules --rules v1                       the rules, their conditions and scores
     ./fcl fraud backtest --rules v1 --against v2       precision/recall per rule, pattern, overall
     ./fcl fraud backtest --rules v1 --compare          ... and a model at the same flag rate
+    ./fcl fraud shadow-report                          live vs shadow on the stored decisions
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fintech_core.fraud import shadow_report
 from fintech_core.fraud.rules import RuleSet, RuleSetInvalid, load_ruleset
 
 app = typer.Typer(help="Phase 5's fraud rules: list them, backtest them.", no_args_is_help=True)
@@ -79,3 +81,7 @@ def backtest(
         console.print(table)
     if plot is not None:
         console.print(f"chart: {report.plot(results, plot)}")
+
+
+# fraud-sync's command: the stored decisions, live vs shadow (it opens the phase's database).
+app.command("shadow-report")(shadow_report.command)

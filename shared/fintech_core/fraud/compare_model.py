@@ -28,8 +28,17 @@ class Scored:
     recall: float
 
 
+COLUMNS = (*NUMERIC, *(f"kind={k}" for k in KINDS))
+
+
 def vector(f: Features) -> list[float]:
     return [float(getattr(f, n)) for n in NUMERIC] + [float(f.kind == k) for k in KINDS]
+
+
+def dataset(rows: tuple[Row, ...]) -> tuple[list[list[float]], list[bool], list[str]]:
+    """(X, y, pattern) in time order, columns named by COLUMNS: for the notebook's own models."""
+    return ([vector(r.features) for r in rows], [r.item.is_fraud for r in rows],
+            [r.item.pattern for r in rows])
 
 
 def _score(name: str, flags: list[bool], labels: list[bool]) -> Scored:
@@ -48,8 +57,7 @@ def compare(backtest: Backtest, train_share: float = 0.6) -> list[Scored]:
     rows: tuple[Row, ...] = backtest.rows
     cut = int(len(rows) * train_share)
     train, test = rows[:cut], rows[cut:]
-    x_train, y_train = [vector(r.features) for r in train], [r.item.is_fraud for r in train]
-    x_test, y_test = [vector(r.features) for r in test], [r.item.is_fraud for r in test]
+    (x_train, y_train, _), (x_test, y_test, _) = dataset(train), dataset(test)
     rule_flags = [r.flagged for r in test]
     budget = sum(rule_flags)  # the model may flag as many test attempts as the rules did
     results = [_score(f"rules {backtest.ruleset}", rule_flags, y_test)]

@@ -77,8 +77,12 @@ def plot(results: list[Backtest], path: Path) -> Path:
                                   (ax_patterns, b.patterns, "pattern")):
             names = [t.name for t in tallies]
             ys = range(len(names))
-            ax.barh([y - 0.2 for y in ys], [t.precision for t in tallies], 0.4,
-                    label="precision")
+            # Per pattern every flagged attempt is fraud (precision 1 by construction): the
+            # share of the pattern's money caught says more.
+            first = ([t.precision for t in tallies], "precision") if what == "rule" else (
+                [t.money_caught / t.fraud_money if t.fraud_money else 0.0 for t in tallies],
+                "money caught")
+            ax.barh([y - 0.2 for y in ys], first[0], 0.4, label=first[1])
             ax.barh([y + 0.2 for y in ys], [t.recall for t in tallies], 0.4, label="recall")
             ax.set_yticks(list(ys), names, fontsize=8)
             ax.set_xlim(0, 1)

@@ -10,11 +10,15 @@ Decisions without a shadow (shadow mode off, or the engine fell back) are not co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any
 from uuid import UUID
 
 import psycopg
+import typer
+from rich.console import Console
+from rich.table import Table
 
 
 @dataclass
@@ -59,3 +63,41 @@ def shadow_report(database_url: str, limit: int = 50) -> ShadowReport:
                 "shadow": shadow, "shadow_reasons": codes(shadow_reasons),
                 "decided_at": at.isoformat()})
     return report
+
+
+def command(
+    phase: Annotated[int | None, typer.Option("--phase", "-p")] = None,
+    limit: Annotated[int, typer.Option(help="Disagreements listed, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Live vs shadow verdicts of the stored decisions: counts, agreement, disagreements."""
+    from fintech_core.cli.context import settings_for
+    from fintech_core.stack.lab import Lab
+
+    settings = settings_for(phase)
+    report = shadow_report(Lab(settings).phase_database_url(settings.phase), limit)
+    if as_json:
+        print(json.dumps({**asdict(report), "agreement": report.agreement}, indent=2))
+        return
+    console = Console(width=140)
+    if not report.compared:
+        console.print("no decision has a shadow verdict (set FINCORE_FRAUD_SHADOW_RULES)")
+        return
+    counts = Table(title=f"{report.compared} decisions compared, "
+                         f"agreement {report.agreement:.1%}")
+    counts.add_column("live")
+    counts.add_column("n", justify="right")
+    counts.add_column("shadow")
+    counts.add_column("n", justify="right")
+    live, shadow = sorted(report.live.items()), sorted(report.shadow.items())
+    for i in range(max(len(live), len(shadow))):
+        lv, sv = live[i] if i < len(live) else ("", ""), shadow[i] if i < len(shadow) else ("", "")
+        counts.add_row(lv[0], str(lv[1]), sv[0], str(sv[1]))
+    console.print(counts)
+    table = Table(title="where they disagree")
+    for col in ("transfer", "amount", "live", "live reasons", "shadow", "shadow reasons"):
+        table.add_column(col)
+    for d in report.disagreements:
+        table.add_row(d["transfer_id"], f"{d['amount']} {d['currency']}", d["live"],
+                      ", ".join(d["live_reasons"]), d["shadow"], ", ".join(d["shadow_reasons"]))
+    console.print(table)

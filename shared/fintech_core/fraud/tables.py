@@ -31,7 +31,7 @@ class FraudDecisionRow(FraudTable, table=True):
     __tablename__ = "fraud_decisions"
     __table_args__ = (Index("fraud_decisions_decided_idx", "decided_at"),)
 
-    transfer_id: UUID = Field(primary_key=True, foreign_key="transfers.id")
+    transfer_id: UUID = Field(primary_key=True)  # references transfers (not modelled here)
     ruleset: str = Field(sa_type=Text)
     verdict: str = Field(sa_type=Text)
     score: int = Field(sa_type=Integer)
