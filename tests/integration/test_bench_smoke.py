@@ -23,6 +23,7 @@ from fintech_core.bench import checks, report
 from fintech_core.bench.profiles import PROFILES
 from fintech_core.bench.runner import run_profile
 from fintech_core.db.admin import drop_database
+from fintech_core.db.urls import with_database
 from fintech_core.events import bench_facts as event_facts
 from fintech_core.events.relay import make_producer
 from fintech_core.events.topics import ensure_topics, topics_for
@@ -218,3 +219,44 @@ def test_broker_storage_measurement_runs_and_tells_the_storages_apart(lab: Lab) 
     assert s3["requeued"] == 0 and s3["offsets_reset"] is False and s3["group_offset"] == "kept"
     assert decide(runs["memory"], runs["s3"])[0] in ("default", "option")
     assert len(rows(runs["memory"], runs["s3"])) == 16
+
+
+def test_phase5_fraud_part_costs_and_budget(lab: Lab) -> None:
+    """Phase 5's part, on its own (the runner drives it like the others; its APIs are its own):
+    phase 4 against phase 5 per transfer, then the engine slowed past its budget. Its checks
+    are the database's: every slowed transfer was decided by the fallback."""
+    from fintech_core.bench.runner import loadgen
+    from fintech_core.fraud.bench import SLOW_FACTOR, FraudBench
+    from fintech_core.fraud.bench_api import fallbacks
+
+    assert FraudBench in composition(5).bench_parts
+    part = FraudBench(lab, composition(5), "unused", tag="benchfraud", drain_timeout=60.0)
+    out = part.measure("unused", [], [], 1.0, 0, loadgen, lambda _: None)
+    assert out["checks"] == {"money_checks": True, "slowed_always_fell_back": True,
+                             "ok": True}, out["checks"]
+    cost = out["transfers"]
+    for label in ("phase4", "phase5"):
+        assert len(cost[label]["runs"]) == 2
+        for run in cost[label]["runs"]:
+            assert set(run["statuses"]) == {"201"}, run["statuses"]  # the driver: never reviewed
+        assert cost[label]["cpu_ms_per_transfer"]["api"] > 0
+        assert cost[label]["cpu_ms_per_transfer"]["postgres"] > 0
+    assert cost["cpu_ms_phase5_minus_phase4"] == pytest.approx(
+        cost["phase5"]["cpu_ms_per_transfer"]["total"]
+        - cost["phase4"]["cpu_ms_per_transfer"]["total"], abs=0.002)
+    budget = out["budget"]
+    assert budget["engine_delay_ms"] == SLOW_FACTOR * budget["budget_ms"] > 0
+    slowed, normal = budget["slowed"], budget["normal"]
+    created = 0
+    for s_run, n_run in zip(slowed["runs"], normal["runs"], strict=True):
+        assert s_run["mode"] == n_run["mode"] == "open-loop"
+        assert s_run["unsent"] == n_run["unsent"] == 0
+        assert s_run["fallbacks"] == {"budget-exceeded": s_run["statuses"]["201"]}
+        assert set(n_run["fallbacks"]) <= {"budget-exceeded"}  # only if the machine stalled
+        created += s_run["statuses"]["201"]
+    assert budget["normal_fallbacks"] == sum(sum(r["fallbacks"].values()) for r in normal["runs"])
+    assert budget["p99_over_budget_bound"] == pytest.approx(
+        slowed["p99_ms"] / (normal["p99_ms"] + budget["budget_ms"]), abs=0.001)
+    # Recounted straight from the slowed API's database: seeding and the run, all by fallback.
+    slow_db = with_database(lab.database_url(), "fincore_bench_fraud_slow_p5")
+    assert fallbacks(slow_db)["budget-exceeded"] >= created

@@ -74,6 +74,17 @@ WRONG_VARIANTS = [
      '    psycopg.connect(conn.info.dsn, autocommit=True).execute("INSERT INTO lab5_daily_outgoing'),
     (5, "off by one: a transfer that reaches the limit exactly is refused",
      "if sent + amount > limit[0]:", "if sent + amount >= limit[0]:"),
+    (6, "count alone (the obvious first try): an honest busy afternoon looks like a takeover",
+     "src_out_count_10m >= 1 and src_new_beneficiaries_1h >= 1\n  and new_beneficiary and "
+     "src_history_count >= 3\"", "src_out_count_10m >= 3\""),
+    (6, "not scoped to people: the lab's machine clients would be reviewed",
+     "when: \"caller_kind != 'service' and ", "when: \""),
+    (6, "a velocity signal that blocks: every honest burst it mistakes is a refused payment",
+     "verdict: review", "verdict: block"),
+    (6, "no history floor: a new customer paying their first payees looks like a takeover",
+     " and src_history_count >= 3", ""),
+    (6, "no earlier new payee in the window: a known payee's second transfer is held too",
+     "src_new_beneficiaries_1h >= 1\n  and ", ""),
 ]
 
 

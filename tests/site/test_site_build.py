@@ -163,7 +163,8 @@ def test_labs_and_guides_are_published(built: Path) -> None:
     index = _html(built, "labs/index.html")
     for spec in LABS:
         assert spec.title in index
-        assert 'id="the-schema"' in _html(built, f"labs/lab-{spec.number:02d}.html")
+        if (spec.folder / "schema.sql").is_file():  # a lab without a database has no schema
+            assert 'id="the-schema"' in _html(built, f"labs/lab-{spec.number:02d}.html")
     for planned in PLANNED:
         assert planned.title in index
     for page in ("instructor.html", "architecture.html", "benchmarks.html", "index.html"):

@@ -9,7 +9,9 @@ its workers share the cores), and its yardstick database (bench/yardstick.py). R
 hot-account script) and to the phase's own yardstick; CPU milliseconds per request of the API's
 processes, PostgreSQL's and Redis's (bench/cpu.py), the steadier figure on a shared machine: the
 difference between phase k and k-1 is what phase k's concern costs a transfer (phase 4: token
-verification, ownership checks, the rate limiter's Redis call and the amount limits).
+verification, ownership checks, the rate limiter's Redis call and the amount limits; phase 5:
+the fraud engine's feature-store script in Redis, the rule evaluation and the stored decision,
+paid by the bench's service caller too, whom no v1 rule scores; see fraud/bench.py).
 
 From phase 4 on the load runs as the lab's driver (bench/auth.py), a service client whose
 per-service rate bucket is sized above what the bench drives: a `429` count in a row means the
