@@ -33,6 +33,9 @@ class Container:
     async def open(self) -> None:
         if self.pool is not None:
             await self.pool.open(wait=True, timeout=30)
+        for resource in self.resources.values():
+            if hasattr(resource, "aopen"):
+                await resource.aopen()
 
     async def close(self) -> None:
         if self.group_commit is not None:

@@ -69,3 +69,13 @@ async def test_redis_and_memory_agree_on_every_feature(client: aioredis.Redis, s
     # Every key the store wrote expires: Redis does not grow without bound.
     keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
     assert keys and all([await client.pttl(k) > 0 for k in keys])
+
+
+async def test_warming_loads_the_script_before_the_first_attempt(client: aioredis.Redis) -> None:
+    """Other scripts (the limiter's GCRA) reload on NOSCRIPT, so flushing here is harmless."""
+    store = RedisFeatureStore(client, prefix=f"fcl:test:{uuid.uuid4()}:")
+    await client.script_flush()
+    sha = store._script.sha
+    assert await client.script_exists(sha) == [False]
+    await store.warm()
+    assert await client.script_exists(sha) == [True]

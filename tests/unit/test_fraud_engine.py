@@ -54,6 +54,9 @@ class HangingStore:
     async def learn(self, attempt: Attempt) -> None:
         await self.never.wait()
 
+    async def warm(self) -> None:
+        await self.never.wait()
+
 
 class BrokenStore:
     async def observe(self, attempt: Attempt) -> Features:
@@ -122,3 +125,26 @@ def test_settings_refuse_an_unknown_fallback_or_a_zero_budget() -> None:
     with pytest.raises(ValueError):
         Settings(fraud_budget_ms=0)
     assert Settings().fraud_rules == "v1" and Settings().fraud_shadow_rules is None
+
+
+class WarmingStore(MemoryFeatureStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.warmed = 0
+
+    async def warm(self) -> None:
+        self.warmed += 1
+
+
+def test_opening_the_engine_warms_its_store_and_a_hung_store_does_not_stop_the_start() -> None:
+    store = WarmingStore()
+    asyncio.run(FraudEngine(ruleset(), store).aopen())
+    assert store.warmed == 1
+
+    async def hung() -> None:
+        engine = FraudEngine(ruleset(), HangingStore())
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("fintech_core.fraud.engine.WARM_UP_S", 0.05)
+            await engine.aopen()  # returns: the warm-up gives up, the API starts
+
+    asyncio.run(hung())

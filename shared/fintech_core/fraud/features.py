@@ -32,6 +32,8 @@ class FeatureStore(Protocol):
 
     async def learn(self, attempt: Attempt) -> None: ...
 
+    async def warm(self) -> None: ...  # connect and prepare before the first decision
+
 
 def at_ms(at: datetime) -> int:
     """Integer milliseconds since the epoch: exact in a Lua double, so both stores agree."""
@@ -72,6 +74,9 @@ class MemoryFeatureStore:
         self._z: defaultdict[str, Window] = defaultdict(dict)
         self._hist: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
         self._bens: defaultdict[str, set[str]] = defaultdict(set)
+
+    async def warm(self) -> None:
+        return None  # nothing to connect
 
     def _read(self, key: str, t: int, width: int, trim: int) -> list[str]:
         z = self._z[key]

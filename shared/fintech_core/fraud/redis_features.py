@@ -52,6 +52,10 @@ class RedisFeatureStore:
         reply = await self._script(keys=keys, args=[str(a) for a in args])
         return build(attempt, dict(zip(RAW, (int(v) for v in reply), strict=True)))
 
+    async def warm(self) -> None:
+        """Connect and load the script, so the first observe is one EVALSHA like the rest."""
+        await self.redis.script_load(SCRIPT)
+
     async def learn(self, attempt: Attempt) -> None:
         if attempt.source_id is None:
             return
