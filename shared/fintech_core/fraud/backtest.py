@@ -107,5 +107,6 @@ async def replay(history: list[Labelled], ruleset: RuleSet) -> Backtest:
 
 
 def run(history: list[Labelled], ruleset: RuleSet) -> Backtest:
-    """`replay` from synchronous code (the CLI, the notebook)."""
+    """`replay` from synchronous code (the CLI, tests). In a notebook, whose kernel already runs
+    an event loop, `await replay(...)` instead: asyncio.run refuses to nest."""
     return asyncio.run(replay(history, ruleset))
