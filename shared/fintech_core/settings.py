@@ -178,6 +178,11 @@ class Settings(BaseSettings):
     fraud_review_ttl_seconds: int = Field(
         default=3600, ge=1, description="A reviewed transfer's hold expires this long after it "
         "was placed when nobody approved or rejected it (the funds are released).")
+    fraud_features_prefix: str = Field(
+        default="fcl:fraud:", pattern=r"^[A-Za-z0-9:_-]{1,80}$", description="The namespace of "
+        "the fraud feature windows in Redis. A drill or a test that needs exact verdicts gets "
+        "its own, so that other traffic (all of a test session's comes from 127.0.0.1) does not "
+        "count in its IP and device windows.")
     fraud_engine_delay_ms: int = Field(
         default=0, ge=0, description="Drill mode only: the engine sleeps this long inside its "
         "budgeted call (a slow engine).")

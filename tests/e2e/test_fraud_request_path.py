@@ -40,6 +40,9 @@ ALLOWED, REVIEWED, BLOCKED = 100, 3_000, 90_000
 # easily passed on 2 shared cores, and the fallback would then answer): the budget has its own
 # tests, with an engine slowed far past it.
 VERDICT_BUDGET_MS = 10_000
+# Feature windows of this module's own: the session's other customer traffic (all from
+# 127.0.0.1) must not add v1's ip-velocity points to a verdict these tests assert.
+OWN_WINDOWS = "fcl:fraud:test-request-path:"
 
 
 class Patient(httpx.HTTPTransport):
@@ -129,7 +132,7 @@ def on(s: LabSession, url: str) -> Stack:
 def session(lab: Lab) -> Iterator[LabSession]:
     with LabSession(composition(PHASE), settings=lab.settings, workers=(),
                     fraud_shadow_rules="v2", fraud_budget_ms=VERDICT_BUDGET_MS,
-                    hold_sweep_interval_seconds=0.2) as s:
+                    fraud_features_prefix=OWN_WINDOWS, hold_sweep_interval_seconds=0.2) as s:
         yield s
 
 
@@ -151,7 +154,7 @@ def failing(session: LabSession) -> Iterator[Stack]:
 
 def _other_api(session: LabSession, **flags: object) -> Iterator[Stack]:
     api = session.lab.api(session.composition, port=free_port(), host="127.0.0.1",
-                          drill_mode=True, **flags)
+                          drill_mode=True, **{"fraud_features_prefix": OWN_WINDOWS, **flags})
     api.start()
     try:
         yield on(session, api.url())

@@ -64,7 +64,8 @@ class FraudEngine:
         redis = limiter_redis(settings)  # fail fast: a hung Redis costs the budget, no more
         shadow = settings.fraud_shadow_rules
         drill = settings.drill_mode
-        return cls(load_ruleset(settings.fraud_rules), RedisFeatureStore(redis),
+        return cls(load_ruleset(settings.fraud_rules),
+                   RedisFeatureStore(redis, prefix=settings.fraud_features_prefix),
                    shadow=load_ruleset(shadow) if shadow else None,
                    budget_ms=settings.fraud_budget_ms, fallback=Verdict(settings.fraud_fallback),
                    delay_ms=settings.fraud_engine_delay_ms if drill else 0,

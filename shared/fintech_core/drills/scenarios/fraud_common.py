@@ -25,10 +25,14 @@ from fintech_core.naive import fraud as naive_fraud
 
 CURRENCY = "EUR"
 # The API flags of a drill whose lesson is what the rules decide (mule, shadow, review): a budget
-# no loaded machine misses. At the default 20 ms a 2-core box shared with other runs sometimes
-# falls back (allow, counted) and the drill would teach the budget instead, which is
-# slow-fraud-check's lesson. Amounts everywhere are minor units (the mule rule's floor is 50000).
-DECIDING: Mapping[str, object] = {"fraud_budget_ms": 1000}
+# no loaded machine misses, and feature windows of its own. At the default 20 ms a 2-core box
+# shared with other runs sometimes falls back (allow, counted) and the drill would teach the
+# budget instead, which is slow-fraud-check's lesson. In shared windows, a test session's other
+# customer traffic (all from 127.0.0.1) made v1's ip-velocity add its 30 points to the review
+# drill's two review rules: 120, a block, where the drill shows a review. Amounts everywhere are
+# minor units (the mule rule's floor is 50000).
+def deciding(drill: str) -> Mapping[str, object]:
+    return {"fraud_budget_ms": 1000, "fraud_features_prefix": f"fcl:fraud:drill:{drill}:"}
 
 
 class FraudSide:

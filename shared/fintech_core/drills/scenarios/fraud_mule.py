@@ -13,7 +13,7 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import DRIVER
-from fintech_core.drills.scenarios.fraud_common import DECIDING, FraudSide
+from fintech_core.drills.scenarios.fraud_common import FraudSide, deciding
 from fintech_core.drills.wording import Attempt
 
 # What alice is tricked into paying the mule (minor units), and what it sends on at once: above
@@ -104,5 +104,5 @@ MULE_ASYNC_ONLY = Drill(
            "this hour, is the beneficiary new). The async side then freezes and reports.",
     play=_mule,
     check=_check_mule,
-    api_flags=DECIDING,
+    api_flags=deciding("mule-async-only"),
 )

@@ -17,7 +17,7 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import DRIVER
-from fintech_core.drills.scenarios.fraud_common import DECIDING, FraudSide
+from fintech_core.drills.scenarios.fraud_common import FraudSide, deciding
 from fintech_core.drills.wording import Attempt
 
 # alice's usual: five payments of 800 to her grocer (minor units). Then 25000 to bob, twice:
@@ -137,5 +137,5 @@ REVIEW_QUEUE = Drill(
            "nobody reviews expires.",
     play=_review,
     check=_check_review,
-    api_flags=DECIDING,
+    api_flags=deciding("review-queue"),
 )

@@ -14,7 +14,7 @@ from fintech_core.drills.drill import Ctx, Drill
 from fintech_core.drills.ledger import LedgerFacts
 from fintech_core.drills.report import Check
 from fintech_core.drills.scenarios.auth_common import DRIVER
-from fintech_core.drills.scenarios.fraud_common import DECIDING, FraudSide
+from fintech_core.drills.scenarios.fraud_common import FraudSide, deciding
 
 CANDIDATE = "v2"
 PAYEES = ("grocer", "friend")
@@ -110,5 +110,5 @@ RULE_STRAIGHT_TO_LIVE = Drill(
            "would have held, and the backtest its precision, before anyone promotes it.",
     play=_day,
     check=_check_day,
-    api_flags={"fraud_shadow_rules": CANDIDATE, **DECIDING},
+    api_flags={"fraud_shadow_rules": CANDIDATE, **deciding("rule-straight-to-live")},
 )
