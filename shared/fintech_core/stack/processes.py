@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -26,17 +27,28 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nobody holds now, and never one of the lab's own (the defaults and the configured
     FINCORE_*_PORT values): a test or notebook server holding 54320 while `make up` is down would
-    make the next `make up` fail."""
+    make the next `make up` fail.
+
+    Never the same port twice in one process either: a port handed out is not bound until its
+    server starts, and the kernel may offer it again meanwhile. Seen: the broker-storage smoke's
+    two threads, one picking a lab's broker port and the other a cold-start broker's, got the
+    same one ("port ... is taken")."""
     reserved = lab_ports()
     while True:
         with socket.socket() as s:
             s.bind((host, 0))
             port = int(s.getsockname()[1])
-        if port not in reserved:
-            return port
+        with _HANDED_OUT_LOCK:
+            if port not in reserved and port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 def lab_ports() -> set[int]:
